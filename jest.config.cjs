@@ -1,0 +1,28 @@
+// One jest configuration for the whole monorepo. Sources are tested directly (SWC transform);
+// workspace packages resolve to their src/ so a test never depends on a stale build.
+/** @type {import('jest').Config} */
+const common = {
+  transform: { '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] },
+  moduleNameMapper: { '^@usageflow/([a-z-]+)$': '<rootDir>/packages/$1/src' },
+  testEnvironment: 'node',
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+};
+
+module.exports = {
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{packages,services}/*/src/**/*.test.ts'],
+      testPathIgnorePatterns: [...common.testPathIgnorePatterns, '\\.int\\.test\\.ts$'],
+    },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/{packages,services}/*/{src,test}/**/*.int.test.ts'],
+      globalSetup: '<rootDir>/test/global-setup.cjs',
+      globalTeardown: '<rootDir>/test/global-teardown.cjs',
+      slowTestThreshold: 30,
+    },
+  ],
+};

@@ -1,0 +1,69 @@
+import { validateBody } from '../validate';
+import { ContractViolationError } from '../errors';
+import { MAX_BATCH_SIZE, UsageEventBatchBody, UsageEventBody, normalizeUsageAmount } from './usage-event';
+
+const valid = { metric: 'API_CALL', amount: 1, customerId: 'user_123' };
+
+describe('usage event body', () => {
+  it.each([
+    [valid],
+    [{ ...valid, amount: '2.5' }],
+    [{ ...valid, amount: 0 }],
+    [
+      {
+        ...valid,
+        id: 'req_1',
+        timestamp: '2025-03-14T12:00:00.000Z',
+        properties: { model: 'gpt-4', tokens: 12, cached: true },
+      },
+    ],
+  ])('accepts %p', (body) => {
+    expect(validateBody(UsageEventBody, body).ok).toBe(true);
+  });
+
+  it.each([
+    [{ ...valid, amount: -1 }, 'amount: must be >= 0'],
+    [{ ...valid, amount: '-1' }, 'amount: must match pattern "^(0|[1-9]\\d*)(\\.\\d+)?$"'],
+    [{ ...valid, amount: '1e5' }, 'amount: must match pattern "^(0|[1-9]\\d*)(\\.\\d+)?$"'],
+    [{ ...valid, amount: null }, 'amount: must be number or string'],
+    [{ ...valid, metric: 'api_call' }, 'metric: must match pattern "^[A-Z][A-Z0-9_]{0,63}$"'],
+    [{ ...valid, customerId: '' }, 'customerId: must NOT have fewer than 1 characters'],
+    [{ ...valid, timestamp: '2025-03-14T12:00:00+01:00' }, expect.stringMatching(/^timestamp: must match pattern/)],
+    [{ ...valid, organizationId: 'x' }, "must NOT have additional property 'organizationId'"],
+    [{ metric: 'API_CALL', amount: 1 }, "must have required property 'customerId'"],
+  ])('rejects %p with a line naming the field', (body, error) => {
+    const result = validateBody(UsageEventBody, body);
+    expect(result.ok || result.errors).toEqual([error]);
+  });
+
+  it('validates a batch all together, pointing at the bad event', () => {
+    const result = validateBody(UsageEventBatchBody, { events: [valid, { ...valid, amount: '-3' }] });
+    expect(result.ok || result.errors).toEqual([expect.stringMatching(/^events\[1\]\.amount: must match pattern/)]);
+  });
+
+  it('bounds a batch', () => {
+    expect(validateBody(UsageEventBatchBody, { events: [] }).ok).toBe(false);
+    expect(validateBody(UsageEventBatchBody, { events: Array(MAX_BATCH_SIZE).fill(valid) }).ok).toBe(true);
+    expect(validateBody(UsageEventBatchBody, { events: Array(MAX_BATCH_SIZE + 1).fill(valid) }).ok).toBe(false);
+  });
+});
+
+describe('normalizeUsageAmount', () => {
+  it.each([
+    ['2.50', '2.50'],
+    [2.5, '2.5'],
+    [0, '0'],
+    [-0, '0'],
+    [0.1, '0.1'],
+    [12000, '12000'],
+    [1e21, '1000000000000000000000'],
+    [1.5e-7, '0.00000015'],
+    [123456789.123, '123456789.123'],
+  ])('%p -> %p, exactly', (amount, expected) => {
+    expect(normalizeUsageAmount(amount)).toBe(expected);
+  });
+
+  it.each([[-1], [Number.NaN], [Number.POSITIVE_INFINITY], ['-1'], ['1e5'], [5e-324]])('refuses %p', (amount) => {
+    expect(() => normalizeUsageAmount(amount)).toThrow(ContractViolationError);
+  });
+});

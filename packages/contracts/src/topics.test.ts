@@ -1,0 +1,53 @@
+import { ALL_TOPICS, TOPICS, TOPIC_SPECS, dlqTopic, isTopic, topicOwner } from './topics';
+
+describe('topics', () => {
+  it('are named as in the architecture', () => {
+    expect(TOPICS).toEqual({
+      identity: 'usageflow.identity.v1',
+      catalog: 'usageflow.catalog.v1',
+      subscriptions: 'usageflow.subscriptions.v1',
+      usageEvents: 'usageflow.usage-events.v1',
+      usageSummaries: 'usageflow.usage-summaries.v1',
+      invoices: 'usageflow.invoices.v1',
+    });
+  });
+
+  it('name their dead-letter topic with a .dlq suffix', () => {
+    expect(dlqTopic(TOPICS.invoices)).toBe('usageflow.invoices.v1.dlq');
+  });
+
+  it('are owned by the services of the topics table', () => {
+    expect(ALL_TOPICS.map(topicOwner)).toEqual([
+      'identity',
+      'subscription',
+      'subscription',
+      'ingestion',
+      'aggregation',
+      'billing',
+    ]);
+    expect(() => topicOwner('nope' as never)).toThrow('unknown topic');
+  });
+
+  it('specify every domain topic kept forever, and its dead-letter topic', () => {
+    for (const topic of ALL_TOPICS) {
+      const spec = TOPIC_SPECS.find((s) => s.name === topic);
+      const dlq = TOPIC_SPECS.find((s) => s.name === dlqTopic(topic));
+      // NOTE: unlimited retention: the domain topics are the log of record, replayed from 0.
+      expect(spec).toMatchObject({ retentionMs: -1, cleanupPolicy: 'delete' });
+      expect(dlq?.retentionMs).toBeGreaterThan(0);
+      expect(dlq?.partitions).toBe(spec?.partitions);
+    }
+    expect(TOPIC_SPECS).toHaveLength(ALL_TOPICS.length * 2);
+  });
+
+  it('give the raw usage stream the most partitions', () => {
+    const partitions = (name: string) => TOPIC_SPECS.find((s) => s.name === name)?.partitions;
+    expect(partitions(TOPICS.usageEvents)).toBe(12);
+    for (const topic of ALL_TOPICS.filter((t) => t !== TOPICS.usageEvents)) expect(partitions(topic)).toBe(6);
+  });
+
+  it('recognizes only domain topics', () => {
+    expect(isTopic('usageflow.invoices.v1')).toBe(true);
+    expect(isTopic('usageflow.invoices.v1.dlq')).toBe(false);
+  });
+});
