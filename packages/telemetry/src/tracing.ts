@@ -1,0 +1,89 @@
+import { context, metrics, propagation, trace, SpanStatusCode, type Context, type Span } from '@opentelemetry/api';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+
+export interface Telemetry {
+  /** Flushes and stops exporters; call last during shutdown. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Registers tracing for the process. Context propagation (W3C traceparent) is always on, so
+ * trace ids flow through HTTP and Kafka headers and appear in logs; spans and metrics are
+ * exported only when `otlpEndpoint` is set (off by default).
+ */
+export function startTelemetry(options: { serviceName: string; otlpEndpoint?: string }): Telemetry {
+  const resource = resourceFromAttributes({ 'service.name': options.serviceName });
+  const endpoint = options.otlpEndpoint?.replace(/\/$/, '');
+  const tracerProvider = new NodeTracerProvider({
+    resource,
+    spanProcessors: endpoint ? [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${endpoint}/v1/traces` }))] : [],
+  });
+  tracerProvider.register();
+  let meterProvider: MeterProvider | undefined;
+  if (endpoint) {
+    meterProvider = new MeterProvider({
+      resource,
+      readers: [
+        new PeriodicExportingMetricReader({
+          exporter: new OTLPMetricExporter({ url: `${endpoint}/v1/metrics` }),
+          exportIntervalMillis: 10_000,
+        }),
+      ],
+    });
+    metrics.setGlobalMeterProvider(meterProvider);
+  }
+  return {
+    async shutdown() {
+      await Promise.allSettled([tracerProvider.shutdown(), meterProvider?.shutdown()]);
+    },
+  };
+}
+
+/** Headers as Kafka carries them (values may be buffers). */
+export type MessageHeaders = Record<string, string | Buffer | Array<string | Buffer> | undefined>;
+
+/** Writes the active trace context into `headers` (for an outgoing Kafka message). */
+export function injectTraceHeaders(headers: Record<string, string> = {}, ctx: Context = context.active()) {
+  propagation.inject(ctx, headers);
+  return headers;
+}
+
+/** Reads a trace context from incoming Kafka or HTTP headers. */
+export function extractTraceContext(headers: MessageHeaders | undefined): Context {
+  const carrier: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    if (v === undefined) continue;
+    const first = Array.isArray(v) ? v[0] : v;
+    if (first !== undefined) carrier[k.toLowerCase()] = first.toString();
+  }
+  return propagation.extract(context.active(), carrier);
+}
+
+/** Runs `fn` in a new span (child of `parent`, default the active context), recording errors. */
+export async function withSpan<T>(
+  name: string,
+  fn: (span: Span) => Promise<T>,
+  options: { parent?: Context; attributes?: Record<string, string | number | boolean> } = {},
+): Promise<T> {
+  const tracer = trace.getTracer('usageflow');
+  return tracer.startActiveSpan(name, { attributes: options.attributes }, options.parent ?? context.active(), async (span) => {
+    try {
+      return await fn(span);
+    } catch (err) {
+      span.recordException(err as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+/** The meter for a component's instruments; create instruments once at startup. */
+export function meter(name = 'usageflow') {
+  return metrics.getMeter(name);
+}
