@@ -1,0 +1,34 @@
+import type { Knex } from 'knex';
+
+/** What the inbox needs to know of a consumed event. */
+export interface InboxEntry {
+  eventId: string;
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/**
+ * Records `entries` as applied by `consumer` inside the caller's transaction and returns the ids
+ * that were NOT seen before: the caller applies exactly those. A redelivered batch returns
+ * nothing new, so the projection change is made once (at-least-once delivery, exactly-once effect).
+ * One statement for the whole batch.
+ */
+export async function claimInbox(trx: Knex.Transaction, consumer: string, entries: readonly InboxEntry[]): Promise<Set<string>> {
+  if (entries.length === 0) return new Set();
+  const result = await trx.raw<{ rows: Array<{ event_id: string }> }>(
+    `insert into inbox (consumer, event_id, topic, partition, "offset")
+     select ?, e.event_id, e.topic, e.partition, e."offset"
+       from unnest(?::uuid[], ?::text[], ?::int[], ?::bigint[]) as e(event_id, topic, partition, "offset")
+     on conflict (consumer, event_id) do nothing
+     returning event_id`,
+    [
+      consumer,
+      entries.map((e) => e.eventId),
+      entries.map((e) => e.topic),
+      entries.map((e) => e.partition),
+      entries.map((e) => e.offset),
+    ],
+  );
+  return new Set(result.rows.map((r) => r.event_id));
+}

@@ -1,0 +1,21 @@
+import { assertValidEvent, type DomainEvent } from '@usageflow/contracts';
+import { encodeEvent } from '@usageflow/kafka';
+import type { Knex } from 'knex';
+
+/**
+ * Appends events to the outbox inside the caller's transaction, so the state change and the
+ * events commit or vanish together. Events are validated first: an invalid event fails the
+ * transaction instead of reaching the topic.
+ *
+ * NOTE: per-key order on the topic is append order. Writers of the same key (aggregate) must
+ * serialize before appending (lock the aggregate row), which the services' use cases do.
+ */
+export async function appendToOutbox(trx: Knex.Transaction, events: readonly DomainEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const rows = events.map((raw) => {
+    const event = assertValidEvent(raw);
+    const { topic, message } = encodeEvent(event);
+    return { id: event.id, topic, key: message.key, payload: message.value, headers: JSON.stringify(message.headers) };
+  });
+  await trx('outbox').insert(rows);
+}

@@ -1,0 +1,3 @@
+export * from './app';
+export * from './problem';
+export * from './server';
