@@ -23,6 +23,7 @@ module.exports = {
       globalSetup: '<rootDir>/test/global-setup.cjs',
       globalTeardown: '<rootDir>/test/global-teardown.cjs',
       slowTestThreshold: 30,
+      setupFilesAfterEnv: ['<rootDir>/test/integration-timeout.cjs'],
     },
   ],
 };

@@ -10,12 +10,16 @@ import type { Knex } from 'knex';
  * NOTE: per-key order on the topic is append order. Writers of the same key (aggregate) must
  * serialize before appending (lock the aggregate row), which the services' use cases do.
  */
-export async function appendToOutbox(trx: Knex.Transaction, events: readonly DomainEvent[]): Promise<void> {
+export async function appendToOutbox(
+  trx: Knex.Transaction,
+  events: readonly DomainEvent[],
+  options: { /** Route to another topic than the contract's (scratch topics in tests). */ topic?: string } = {},
+): Promise<void> {
   if (events.length === 0) return;
   const rows = events.map((raw) => {
     const event = assertValidEvent(raw);
     const { topic, message } = encodeEvent(event);
-    return { id: event.id, topic, key: message.key, payload: message.value, headers: JSON.stringify(message.headers) };
+    return { id: event.id, topic: options.topic ?? topic, key: message.key, payload: message.value, headers: JSON.stringify(message.headers) };
   });
   await trx('outbox').insert(rows);
 }
