@@ -9,13 +9,17 @@ export interface InboxEntry {
 }
 
 /**
- * Records `entries` as applied by `consumer` inside the caller's transaction and returns the ids
- * that were NOT seen before: the caller applies exactly those. A redelivered batch returns
- * nothing new, so the projection change is made once (at-least-once delivery, exactly-once effect).
- * One statement for the whole batch.
+ * Records `entries` as applied by `consumer` inside the caller's transaction and returns the
+ * entries NOT seen before, in input order, each id once (a duplicate inside the batch counts as
+ * seen): the caller applies exactly those. A redelivered batch returns nothing, so the projection
+ * change is made once (at-least-once delivery, exactly-once effect). One statement per batch.
  */
-export async function claimInbox(trx: Knex.Transaction, consumer: string, entries: readonly InboxEntry[]): Promise<Set<string>> {
-  if (entries.length === 0) return new Set();
+export async function claimInbox<E extends InboxEntry>(
+  trx: Knex.Transaction,
+  consumer: string,
+  entries: readonly E[],
+): Promise<E[]> {
+  if (entries.length === 0) return [];
   const result = await trx.raw<{ rows: Array<{ event_id: string }> }>(
     `insert into inbox (consumer, event_id, topic, partition, "offset")
      select ?, e.event_id, e.topic, e.partition, e."offset"
@@ -30,5 +34,6 @@ export async function claimInbox(trx: Knex.Transaction, consumer: string, entrie
       entries.map((e) => e.offset),
     ],
   );
-  return new Set(result.rows.map((r) => r.event_id));
+  const fresh = new Set(result.rows.map((r) => r.event_id));
+  return entries.filter((e) => fresh.delete(e.eventId.toLowerCase()));
 }
