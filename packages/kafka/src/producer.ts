@@ -12,6 +12,12 @@ export interface EventProducerOptions {
    * relying on KafkaJS's (experimental) idempotent sequencing under concurrency.
    */
   maxInFlightRequests?: number;
+  /**
+   * Retries of a failed produce request. Unbounded by default, as the idempotent producer's
+   * ordering relies on it; a caller that must answer in bounded time (the ingestion gateway)
+   * sets a limit and treats the failure as "not acknowledged".
+   */
+  retries?: number;
 }
 
 /**
@@ -27,6 +33,7 @@ export class EventProducer {
     this.producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: options.maxInFlightRequests ?? 1,
+      retry: { retries: options.retries ?? Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5_000 },
       createPartitioner: Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: false,
     });

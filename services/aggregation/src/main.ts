@@ -1,0 +1,5 @@
+// Composition root of the aggregation service. Later issues add its domain/, app/ and adapters/;
+// for now it boots the shared adapters (database + outbox relay, Kafka, HTTP health).
+import { runService } from '@usageflow/runtime';
+
+void runService({ name: 'aggregation', defaultPort: 4004 });
