@@ -71,9 +71,13 @@ function ensureInstalled() {
 function build() {
   say('building (turbo, cached)...');
   const t = Date.now();
-  run(process.execPath, [path.join(ROOT, 'node_modules', 'turbo', 'bin', 'turbo'), 'run', 'build', '--output-logs=errors-only'], {
-    env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' },
-  });
+  run(
+    process.execPath,
+    [path.join(ROOT, 'node_modules', 'turbo', 'bin', 'turbo'), 'run', 'build', '--output-logs=errors-only'],
+    {
+      env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' },
+    },
+  );
   say(`built (${((Date.now() - t) / 1000).toFixed(1)}s)`);
 }
 
@@ -102,10 +106,13 @@ function runChild(/** @type {string[]} */ args, /** @type {NodeJS.ProcessEnv} */
   });
 }
 
-async function test(/** @type {string[]} */ extra) {
+async function runTests(/** @type {string[]} */ extra) {
   const env = { ...process.env, ...(await bootstrap()) };
   say('running the test suite (unit + integration)...');
-  const code = await runChild([path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'), '--maxWorkers=2', ...extra], env);
+  const code = await runChild(
+    [path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'), '--maxWorkers=2', ...extra],
+    env,
+  );
   process.exit(code);
 }
 
@@ -137,7 +144,8 @@ function pipeLogs(/** @type {string} */ name, /** @type {NodeJS.ReadableStream} 
       let text = line;
       try {
         const j = JSON.parse(line);
-        const level = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' }[j.level] ?? j.level;
+        const level =
+          { 10: 'trace', 20: 'debug', 30: 'info', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' }[j.level] ?? j.level;
         text = `${level} ${j.msg ?? ''}${j.err ? ` ${j.err.message ?? ''}` : ''}`;
       } catch {
         /* not JSON: print as is */
@@ -226,7 +234,7 @@ async function start() {
 const [command, ...rest] = process.argv.slice(2);
 const commands = /** @type {Record<string, (args: string[]) => Promise<unknown>>} */ ({
   start: () => start(),
-  test: (args) => test(args),
+  test: (args) => runTests(args),
   migrate: () => migrateAll(),
   bench: (args) => bench(args),
   bootstrap: async () => {

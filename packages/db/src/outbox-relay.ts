@@ -1,4 +1,11 @@
-import { highWaterMarks, HEADERS, headerString, type EventProducer, type Kafka, type OutgoingMessage } from '@usageflow/kafka';
+import {
+  highWaterMarks,
+  HEADERS,
+  headerString,
+  type EventProducer,
+  type Kafka,
+  type OutgoingMessage,
+} from '@usageflow/kafka';
 import type { Logger } from '@usageflow/telemetry';
 import { Partitioners } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
@@ -87,7 +94,8 @@ export class OutboxRelay {
         this.needsRecovery = true;
         failures++;
         const delay = Math.min(10_000, 100 * 2 ** Math.min(failures, 7));
-        if (!this.stopping) this.options.logger.error({ err, failures, delay }, 'outbox relay failed; will recover and retry');
+        if (!this.stopping)
+          this.options.logger.error({ err, failures, delay }, 'outbox relay failed; will recover and retry');
         await this.pause(delay);
       }
     }
@@ -198,7 +206,8 @@ export class OutboxRelay {
    */
   async recover(): Promise<void> {
     const { db, kafka, logger } = this.options;
-    const positions = await db('outbox_relay_position').select<Array<{ topic: string; partition: number; next_offset: string }>>();
+    const positions =
+      await db('outbox_relay_position').select<Array<{ topic: string; partition: number; next_offset: string }>>();
     const pending = new Map<string, Map<number, { from: bigint; to: bigint }>>();
     for (const topic of new Set(positions.map((p) => p.topic))) {
       const hwm = await highWaterMarks(kafka, topic);
@@ -246,7 +255,10 @@ async function readEventIds(kafka: Kafka, ranges: Map<string, Map<number, { from
       await admin.setOffsets({
         groupId,
         topic,
-        partitions: all.map((o) => ({ partition: o.partition, offset: (parts.get(o.partition)?.from ?? BigInt(o.high)).toString() })),
+        partitions: all.map((o) => ({
+          partition: o.partition,
+          offset: (parts.get(o.partition)?.from ?? BigInt(o.high)).toString(),
+        })),
       });
     }
     const remaining = new Set<string>();
@@ -254,7 +266,10 @@ async function readEventIds(kafka: Kafka, ranges: Map<string, Map<number, { from
     await consumer.connect();
     await consumer.subscribe({ topics: [...ranges.keys()] });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`outbox recovery read timed out; left: ${[...remaining]}`)), 120_000);
+      const timer = setTimeout(
+        () => reject(new Error(`outbox recovery read timed out; left: ${[...remaining]}`)),
+        120_000,
+      );
       consumer
         .run({
           autoCommit: false,

@@ -19,7 +19,13 @@ export async function appendToOutbox(
   const rows = events.map((raw) => {
     const event = assertValidEvent(raw);
     const { topic, message } = encodeEvent(event);
-    return { id: event.id, topic: options.topic ?? topic, key: message.key, payload: message.value, headers: JSON.stringify(message.headers) };
+    return {
+      id: event.id,
+      topic: options.topic ?? topic,
+      key: message.key,
+      payload: message.value,
+      headers: JSON.stringify(message.headers),
+    };
   });
   await trx('outbox').insert(rows);
 }

@@ -46,7 +46,10 @@ describe('inbox', () => {
       ...messagingMigrations,
       {
         name: '001_usage_totals',
-        up: (k) => k.raw('create table usage_totals (customer_id text primary key, total numeric not null, events int not null)'),
+        up: (k) =>
+          k.raw(
+            'create table usage_totals (customer_id text primary key, total numeric not null, events int not null)',
+          ),
       },
     ]);
     kafka = testKafka();
@@ -73,7 +76,10 @@ describe('inbox', () => {
         data: { customerId: `cust_${i % 3}`, amount: '2.5', eventId: randomUUID() },
       }),
     );
-    await producer.send(topic, [...events, events[0]!].map((e) => encodeEvent(e).message));
+    await producer.send(
+      topic,
+      [...events, events[0]!].map((e) => encodeEvent(e).message),
+    );
 
     // when the projection consumes them
     const groupId = uniqueName('group');

@@ -91,7 +91,9 @@ describe('outbox relay under crashes', () => {
       const relay = startRelay(schema, { PAUSE_AFTER_SEND_MS: '60000', BATCH_SIZE: '100' });
       await relay.sentBatches(1); // each run recovers, sends one batch, then hangs before marking it
       const onTopic = [...(await highWaterMarks(kafka, topic)).values()].reduce((a, b) => a + b, 0n);
-      const marked = BigInt((await db('outbox').whereNotNull('published_at').count<{ count: string }[]>('* as count'))[0]!.count);
+      const marked = BigInt(
+        (await db('outbox').whereNotNull('published_at').count<{ count: string }[]>('* as count'))[0]!.count,
+      );
       if (onTopic > marked) inDoubtSeen++;
       await kill(relay.child, relay.exited);
     }
@@ -104,7 +106,8 @@ describe('outbox relay under crashes', () => {
     const relay = startRelay(schema, { BATCH_SIZE: '100' });
     await waitFor(
       'every outbox row published',
-      async () => (await db('outbox').whereNull('published_at').count<{ count: string }[]>('* as count'))[0]!.count === '0',
+      async () =>
+        (await db('outbox').whereNull('published_at').count<{ count: string }[]>('* as count'))[0]!.count === '0',
       { timeoutMs: 60_000 },
     );
     relay.child.kill('SIGTERM');

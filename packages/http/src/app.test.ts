@@ -63,8 +63,18 @@ describe('createHttpApp', () => {
 
   it.each([
     ['malformed JSON', () => post('/v1/metrics', '{"key": '), 400, 'MALFORMED_JSON'],
-    ['a body over the limit', () => post('/v1/metrics', JSON.stringify({ key: 'x'.repeat(2000) })), 413, 'PAYLOAD_TOO_LARGE'],
-    ['a non-JSON body', () => post('/v1/metrics', 'key=x', 'application/x-www-form-urlencoded'), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    [
+      'a body over the limit',
+      () => post('/v1/metrics', JSON.stringify({ key: 'x'.repeat(2000) })),
+      413,
+      'PAYLOAD_TOO_LARGE',
+    ],
+    [
+      'a non-JSON body',
+      () => post('/v1/metrics', 'key=x', 'application/x-www-form-urlencoded'),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    ],
     ['an unknown route', () => fetch(`${base}/v1/nope`), 404, 'ROUTE_NOT_FOUND'],
   ])('refuses %s with a clear 4xx', async (_what, send, status, code) => {
     const res = await send();

@@ -1,5 +1,5 @@
 import { extractTraceContext, withSpan, type Logger } from '@usageflow/telemetry';
-import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { randomUUID } from 'node:crypto';
 import { commonErrors, PROBLEM_CONTENT_TYPE, problemBody, ProblemError } from './problem';
 
@@ -79,7 +79,11 @@ function jsonBody(limit: string): RequestHandler {
   return (req, res, next) => {
     const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
     if (hasBody && req.method !== 'GET' && !req.is(['application/json', 'application/*+json'])) {
-      return next(commonErrors.UNSUPPORTED_MEDIA_TYPE(`send application/json, not ${req.headers['content-type'] ?? 'no content type'}`));
+      return next(
+        commonErrors.UNSUPPORTED_MEDIA_TYPE(
+          `send application/json, not ${req.headers['content-type'] ?? 'no content type'}`,
+        ),
+      );
     }
     parse(req, res, next);
   };

@@ -147,14 +147,10 @@ export class ConsumerRunner<M extends ConsumedMessage = ConsumedEvent> {
       this.checkRunning(payload);
       try {
         const last = messages[messages.length - 1]!;
-        await withSpan(
-          `consume ${topic}`,
-          () => this.options.handle(messages, { topic, partition, logger }),
-          {
-            parent: extractTraceContext(last.headers),
-            attributes: { 'messaging.batch.message_count': messages.length, 'messaging.kafka.partition': partition },
-          },
-        );
+        await withSpan(`consume ${topic}`, () => this.options.handle(messages, { topic, partition, logger }), {
+          parent: extractTraceContext(last.headers),
+          attributes: { 'messaging.batch.message_count': messages.length, 'messaging.kafka.partition': partition },
+        });
         await this.commit(payload, last.offset);
         return;
       } catch (err) {

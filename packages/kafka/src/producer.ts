@@ -29,7 +29,10 @@ export class EventProducer {
   private readonly producer: Producer;
   private connected = false;
 
-  constructor(kafka: Kafka, private readonly options: EventProducerOptions) {
+  constructor(
+    kafka: Kafka,
+    private readonly options: EventProducerOptions,
+  ) {
     this.producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: options.maxInFlightRequests ?? 1,
@@ -67,7 +70,9 @@ export class EventProducer {
   }
 
   /** Produces records to several topics in one request per broker (acks=all). */
-  async sendBatch(batches: ReadonlyArray<{ topic: string; messages: readonly OutgoingMessage[] }>): Promise<RecordMetadata[]> {
+  async sendBatch(
+    batches: ReadonlyArray<{ topic: string; messages: readonly OutgoingMessage[] }>,
+  ): Promise<RecordMetadata[]> {
     if (batches.every((b) => b.messages.length === 0)) return [];
     return this.producer.sendBatch({
       acks: -1,

@@ -2,7 +2,15 @@
 // its migrations and what it wires (routes, consumers), and this builds the adapters in order
 // and stops them in reverse. Nothing here starts on import.
 import { commonSpec, ConfigError, loadConfig } from '@usageflow/config';
-import { createDatabase, databaseReachable, messagingMigrations, migrate, OutboxRelay, type Knex, type Migration } from '@usageflow/db';
+import {
+  createDatabase,
+  databaseReachable,
+  messagingMigrations,
+  migrate,
+  OutboxRelay,
+  type Knex,
+  type Migration,
+} from '@usageflow/db';
 import { createHttpApp, startHttpServer } from '@usageflow/http';
 import { createKafkaClient, EventProducer, kafkaReachable, type Kafka } from '@usageflow/kafka';
 import { createLogger, startTelemetry, type Logger } from '@usageflow/telemetry';

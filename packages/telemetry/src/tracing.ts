@@ -70,17 +70,22 @@ export async function withSpan<T>(
   options: { parent?: Context; attributes?: Record<string, string | number | boolean> } = {},
 ): Promise<T> {
   const tracer = trace.getTracer('usageflow');
-  return tracer.startActiveSpan(name, { attributes: options.attributes }, options.parent ?? context.active(), async (span) => {
-    try {
-      return await fn(span);
-    } catch (err) {
-      span.recordException(err as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR });
-      throw err;
-    } finally {
-      span.end();
-    }
-  });
+  return tracer.startActiveSpan(
+    name,
+    { attributes: options.attributes },
+    options.parent ?? context.active(),
+    async (span) => {
+      try {
+        return await fn(span);
+      } catch (err) {
+        span.recordException(err as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        throw err;
+      } finally {
+        span.end();
+      }
+    },
+  );
 }
 
 /** The meter for a component's instruments; create instruments once at startup. */

@@ -13,7 +13,9 @@ export function testInfra(): { kafkaBrokers: string[]; databaseUrl: string } {
   const brokers = process.env.KAFKA_BROKERS;
   const databaseUrl = process.env.DATABASE_URL;
   if (!brokers || !databaseUrl)
-    throw new Error('KAFKA_BROKERS and DATABASE_URL are not set: run through `npm test` or the integration jest project');
+    throw new Error(
+      'KAFKA_BROKERS and DATABASE_URL are not set: run through `npm test` or the integration jest project',
+    );
   return { kafkaBrokers: brokers.split(','), databaseUrl };
 }
 
