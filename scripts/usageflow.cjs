@@ -10,7 +10,7 @@
  *   3. bring up Kafka and Postgres (infra/local; skipped for whichever of KAFKA_BROKERS /
  *      DATABASE_URL is set),
  *   4. then: start -> run every service and wait until each is ready
- *            test  -> run the whole jest suite (unit + integration) and exit with its status
+ *            test  -> lint, then the whole jest suite (unit + integration); exits with its status
  *            migrate -> apply every service's migrations
  *            bench <file> -> run a benchmark script with the infra in its environment
  */
@@ -108,6 +108,14 @@ function runChild(/** @type {string[]} */ args, /** @type {NodeJS.ProcessEnv} */
 
 async function runTests(/** @type {string[]} */ extra) {
   const env = { ...process.env, ...(await bootstrap()) };
+  say('linting (eslint, prettier)...');
+  run(process.execPath, [path.join(ROOT, 'node_modules', 'eslint', 'bin', 'eslint.js'), '.']);
+  run(process.execPath, [
+    path.join(ROOT, 'node_modules', 'prettier', 'bin', 'prettier.cjs'),
+    '--check',
+    '--log-level=warn',
+    '.',
+  ]);
   say('running the test suite (unit + integration)...');
   const code = await runChild(
     [path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'), '--maxWorkers=2', ...extra],
