@@ -20,7 +20,6 @@
 const FOREVER = { 'retention.ms': '-1', 'retention.bytes': '-1' };
 /** Dead-letter topics: 30 days is plenty to inspect and replay. */
 const DLQ_RETENTION = { 'retention.ms': String(30 * 24 * 60 * 60 * 1000), 'retention.bytes': '-1' };
-const DLQ_PARTITIONS = 3;
 
 /** Domain topics and their partition counts (usage events get more: they are the hot path). */
 const DOMAIN_TOPICS = /** @type {const} */ ([
@@ -35,7 +34,8 @@ const DOMAIN_TOPICS = /** @type {const} */ ([
 /** @type {TopicSpec[]} */
 const TOPICS = DOMAIN_TOPICS.flatMap(([name, partitions]) => [
   { name, partitions, config: { ...FOREVER } },
-  { name: `${name}.dlq`, partitions: DLQ_PARTITIONS, config: { ...DLQ_RETENTION } },
+  // a dead letter keeps its source partition count (packages/contracts TOPIC_SPECS)
+  { name: `${name}.dlq`, partitions, config: { ...DLQ_RETENTION } },
 ]);
 
 module.exports = { TOPICS, DOMAIN_TOPICS };

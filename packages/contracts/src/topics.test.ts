@@ -51,3 +51,25 @@ describe('topics', () => {
     expect(isTopic('usageflow.invoices.v1.dlq')).toBe(false);
   });
 });
+
+describe('infra/local/topics.cjs', () => {
+  // infra/local is plain JS that runs before the build, so it keeps its own copy of the topic
+  // list; this pins the copy to the contract.
+  it('creates exactly the topics, partitions and retention of TOPIC_SPECS', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const infra = require('../../../infra/local/topics.cjs') as {
+      TOPICS: Array<{ name: string; partitions: number; config: Record<string, string> }>;
+    };
+    const asInfra = infra.TOPICS.map((t) => ({
+      name: t.name,
+      partitions: t.partitions,
+      retentionMs: Number(t.config['retention.ms']),
+    })).sort((a, b) => a.name.localeCompare(b.name));
+    const asContract = TOPIC_SPECS.map((t) => ({
+      name: t.name,
+      partitions: t.partitions,
+      retentionMs: t.retentionMs,
+    })).sort((a, b) => a.name.localeCompare(b.name));
+    expect(asInfra).toEqual(asContract);
+  });
+});

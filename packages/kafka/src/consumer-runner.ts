@@ -1,7 +1,7 @@
 import { dlqTopic, parseEvent } from '@usageflow/contracts';
 import { extractTraceContext, withSpan, type Logger } from '@usageflow/telemetry';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import { ensureTopics } from './admin';
+import { ensureTopics, highWaterMarks } from './admin';
 import { backoffDelay, classifyError } from './errors';
 import type { ConsumedEvent, ConsumedMessage } from './message';
 import type { EventProducer } from './producer';
@@ -25,8 +25,6 @@ export interface ConsumerRunnerOptions<M extends ConsumedMessage> {
    * projections are built by replaying the topics from offset 0). */
   fromBeginning?: boolean;
   retry?: { initialMs?: number; maxMs?: number; unknownErrorAttempts?: number };
-  /** Dead-letter topic partitions when the runner has to create it. */
-  dlqPartitions?: number;
 }
 
 const DLQ_HEADERS = {
@@ -73,10 +71,10 @@ export class ConsumerRunner<M extends ConsumedMessage = ConsumedEvent> {
   /** Joins the group and starts consuming; resolves once the consumer is running. */
   async start(): Promise<void> {
     const o = this.options;
-    await ensureTopics(
-      o.kafka,
-      o.topics.map((t) => ({ topic: dlqTopic(t), numPartitions: o.dlqPartitions ?? 3 })),
-    );
+    // A dead-letter topic has its source's partition count, as the contracts' TOPIC_SPECS say.
+    const dlqs = [];
+    for (const t of o.topics) dlqs.push({ topic: dlqTopic(t), numPartitions: (await highWaterMarks(o.kafka, t)).size });
+    await ensureTopics(o.kafka, dlqs);
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [...o.topics], fromBeginning: o.fromBeginning ?? true });
     await this.consumer.run({
