@@ -6,7 +6,7 @@ import {
   type Kafka,
   type OutgoingMessage,
 } from '@usageflow/kafka';
-import type { Logger } from '@usageflow/telemetry';
+import { meter, type Logger } from '@usageflow/telemetry';
 import { Partitioners } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
@@ -53,6 +53,9 @@ export class OutboxRelay {
   private stopping = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  private readonly published = meter('usageflow.db').createCounter('usageflow.outbox.published', {
+    description: 'outbox rows published to Kafka (including those found on the log after a crash)',
+  });
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.batchSize = options.batchSize ?? 500;
@@ -159,6 +162,7 @@ export class OutboxRelay {
           rows.map((r) => r.seq),
         )
         .update({ published_at: trx.fn.now() });
+      this.published.add(rows.length);
       return rows.length;
     });
   }

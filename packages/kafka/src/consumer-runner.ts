@@ -1,5 +1,5 @@
 import { dlqTopic, parseEvent } from '@usageflow/contracts';
-import { extractTraceContext, withSpan, type Logger } from '@usageflow/telemetry';
+import { extractTraceContext, meter, withSpan, type Logger } from '@usageflow/telemetry';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { ensureTopics, highWaterMarks } from './admin';
 import { backoffDelay, classifyError } from './errors';
@@ -52,6 +52,17 @@ export class ConsumerRunner<M extends ConsumedMessage = ConsumedEvent> {
   private readonly consumer: Consumer;
   private stopping = false;
   private readonly retry: Required<NonNullable<ConsumerRunnerOptions<M>['retry']>>;
+  private readonly metrics = {
+    handled: meter('usageflow.kafka').createCounter('usageflow.consumer.messages_handled', {
+      description: 'messages applied by a consumer handler',
+    }),
+    deadLettered: meter('usageflow.kafka').createCounter('usageflow.consumer.messages_dead_lettered', {
+      description: 'messages sent to a dead-letter topic',
+    }),
+    retries: meter('usageflow.kafka').createCounter('usageflow.consumer.handler_retries', {
+      description: 'handler failures retried with backoff',
+    }),
+  };
 
   constructor(private readonly options: ConsumerRunnerOptions<M>) {
     this.consumer = options.kafka.consumer({
@@ -150,11 +161,13 @@ export class ConsumerRunner<M extends ConsumedMessage = ConsumedEvent> {
           attributes: { 'messaging.batch.message_count': messages.length, 'messaging.kafka.partition': partition },
         });
         await this.commit(payload, last.offset);
+        this.metrics.handled.add(messages.length, { topic, group: this.options.groupId });
         return;
       } catch (err) {
         const kind = classifyError(err);
         if (kind === 'transient' || (kind === 'unknown' && ++unknownFailures < this.retry.unknownErrorAttempts)) {
           const delay = backoffDelay(attempt, this.retry.initialMs, this.retry.maxMs);
+          this.metrics.retries.add(1, { topic, group: this.options.groupId, errorClass: kind });
           logger.warn({ err, attempt, delay, errorClass: kind, count: messages.length }, 'handler failed; retrying');
           await this.sleep(delay, payload);
           continue;
@@ -206,6 +219,7 @@ export class ConsumerRunner<M extends ConsumedMessage = ConsumedEvent> {
       }
     }
     logger.error({ offset: message.offset, error: text, errorClass }, 'message dead-lettered');
+    this.metrics.deadLettered.add(1, { topic: message.topic, group: this.options.groupId });
     await this.commit(payload, message.offset);
   }
 
