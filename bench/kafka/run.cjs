@@ -37,7 +37,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { spawn, fork, execFileSync } = require('node:child_process');
+const { spawn, spawnSync, fork } = require('node:child_process');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const infra = require(path.join(ROOT, 'infra', 'local', 'index.cjs'));
@@ -45,6 +45,8 @@ const infra = require(path.join(ROOT, 'infra', 'local', 'index.cjs'));
 const PARTITIONS = 6;
 const TARGET_RATIO = 0.8;
 const WORKER = path.join(__dirname, 'producer-worker.cjs');
+/** The local broker JVM's pid when measurable (set in main), for its CPU time. */
+let brokerPid = /** @type {number | null} */ (null);
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -146,7 +148,8 @@ function table(header, rows) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (/** @type {string[]} */ cells) =>
     '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
-  return [line(header), '|' + widths.map((w, i) => (i === 0 ? '-' : '') + '-'.repeat(w) + (i === 0 ? '-' : ':')).join('|') + '|', ...rows.map(line)].join('\n');
+  const rule = '|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|';
+  return [line(header), rule, ...rows.map(line)].join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -154,21 +157,9 @@ function table(header, rows) {
 // ---------------------------------------------------------------------------------------------
 
 function machineFacts() {
-  let java = 'unknown';
-  try {
-    const out = execFileSync(javaBin(), ['-version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    java = out.split('\n')[0] || java;
-  } catch (e) {
-    const err = /** @type {{ stderr?: string }} */ (e);
-    java = err.stderr?.split('\n')[0] ?? java;
-  }
-  // execFileSync returns stdout; `java -version` writes to stderr, so read that.
-  try {
-    const r = require('node:child_process').spawnSync(javaBin(), ['-version'], { encoding: 'utf8' });
-    java = (r.stderr || r.stdout || '').split('\n')[0].trim() || java;
-  } catch {
-    // keep what we have
-  }
+  // `java -version` writes to stderr.
+  const r = spawnSync(javaBin(), ['-version'], { encoding: 'utf8' });
+  const java = (r.stderr || r.stdout || '').split('\n')[0].trim() || 'java: unknown';
   return {
     nproc: typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length,
     cpu: os.cpus()[0]?.model?.trim() ?? 'unknown',
@@ -252,6 +243,108 @@ function vmHwmKb(pid) {
   }
 }
 
+/** Clock ticks per second of /proc/<pid>/stat times. */
+const CLK_TCK = (() => {
+  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+  const v = Number((r.stdout ?? '').trim());
+  return Number.isInteger(v) && v > 0 ? v : 100;
+})();
+
+/**
+ * Fields of /proc/<pid>/stat after the command name (field 3 onwards), or null.
+ * @param {number | 'self'} pid
+ */
+function procStat(pid) {
+  try {
+    const raw = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return raw.slice(raw.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU seconds of the reaped children of this process (cutime + cstime): the delta across one
+ * child's life is that child's whole-process CPU (only one child runs at a time here).
+ */
+function childrenCpuSec() {
+  const f = procStat('self');
+  return f ? (Number(f[13]) + Number(f[14])) / CLK_TCK : null;
+}
+
+/** @param {number} pid CPU seconds (utime + stime) of a live process */
+function processCpuSec(pid) {
+  const f = procStat(pid);
+  return f ? (Number(f[11]) + Number(f[12])) / CLK_TCK : null;
+}
+
+/** Busy and total jiffies of the whole machine (/proc/stat), or null. */
+function machineTicks() {
+  try {
+    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];
+    const v = line.trim().split(/\s+/).slice(1).map(Number);
+    const total = v.reduce((a, b) => a + b, 0);
+    const idle = v[3] + (v[4] ?? 0); // idle + iowait
+    return { total, busy: total - idle };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Share of all CPUs busy over `ms` while this benchmark runs nothing: the load of everything
+ * else on the machine (other sessions, builds), which the figures cannot be isolated from.
+ * @param {number} ms
+ */
+async function backgroundLoad(ms) {
+  const a = machineTicks();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = machineTicks();
+  return a && b && b.total > a.total ? (b.busy - a.busy) / (b.total - a.total) : null;
+}
+
+/**
+ * The pid of the local broker JVM (infra/local) when it is the one we talk to, for its CPU time;
+ * null for a remote or foreign broker.
+ * @param {string[]} brokers
+ */
+function localBrokerPid(brokers) {
+  try {
+    const pid = Number(fs.readFileSync(path.join(path.dirname(infra.KAFKA_LIBS_DIR), 'kafka.pid'), 'utf8').trim());
+    const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    const port = /PLAINTEXT:\/\/[^:]*:(\d+)/.exec(
+      fs.readFileSync(path.join(path.dirname(infra.KAFKA_LIBS_DIR), 'server.properties'), 'utf8'),
+    )?.[1];
+    const local =
+      brokers.length === 1 && /^(127\.0\.0\.1|localhost):/.test(brokers[0]) && brokers[0].endsWith(`:${port}`);
+    return cmd.includes('kafka.Kafka') && local ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU used while `fn` runs: the child process it runs (whole process, start to exit), the broker
+ * and the whole machine.
+ * @template {Measurement} T
+ * @param {number | null} brokerPid
+ * @param {() => Promise<T>} fn
+ * @returns {Promise<T>}
+ */
+async function withCpu(brokerPid, fn) {
+  const c0 = childrenCpuSec();
+  const b0 = brokerPid === null ? null : processCpuSec(brokerPid);
+  const m0 = machineTicks();
+  const m = await fn();
+  const c1 = childrenCpuSec();
+  const b1 = brokerPid === null ? null : processCpuSec(brokerPid);
+  const m1 = machineTicks();
+  m.clientCpuSec = c0 !== null && c1 !== null ? c1 - c0 : null;
+  m.brokerCpuSec = b0 !== null && b1 !== null ? b1 - b0 : null;
+  m.machineBusy = m0 && m1 && m1.total > m0.total ? (m1.busy - m0.busy) / (m1.total - m0.total) : null;
+  return m;
+}
+
 /**
  * @typedef {object} Measurement
  * @property {number} records
@@ -263,8 +356,12 @@ function vmHwmKb(pid) {
  * @property {number} latP99Ms
  * @property {number} latMaxMs
  * @property {number | null} maxRssKb
- * @property {number | null} [cpuMs]   wrapper only: user+system CPU of the producing process
- * @property {number} [sends]          wrapper only
+ * @property {number | null} [cpuMs]        wrapper only: CPU of the worker in the measured window
+ * @property {number} [sends]               wrapper only
+ * @property {number | null} [clientCpuSec] CPU of the whole client process, start to exit
+ * @property {number | null} [brokerCpuSec] CPU of the local broker JVM meanwhile
+ * @property {number | null} [machineBusy]  share of all CPUs busy meanwhile (0..1)
+ * @property {number | null} [loadBefore]   share of all CPUs busy in the second before (0..1)
  */
 
 /**
@@ -413,6 +510,13 @@ function runWrapper(o) {
 // Runs
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * CPU per record in µs, or null.
+ * @param {number | null | undefined} sec
+ * @param {number} records
+ */
+const usPerRecord = (sec, records) => (sec == null ? null : (sec * 1e6) / records);
+
 /** @param {Measurement} m */
 function describe(m) {
   const parts = [
@@ -421,7 +525,12 @@ function describe(m) {
     `lat avg ${fmt(m.latAvgMs)} p50 ${fmt(m.latP50Ms)} p99 ${fmt(m.latP99Ms)} max ${fmt(m.latMaxMs)} ms`,
     `peak RSS ${m.maxRssKb === null ? '?' : fmt(m.maxRssKb / 1024, 0)} MB`,
   ];
-  if (m.cpuMs != null) parts.push(`CPU ${fmt(m.cpuMs / 1000, 2)} s (${fmt((m.cpuMs * 1000) / m.records, 2)} µs/record)`);
+  const client = usPerRecord(m.clientCpuSec, m.records);
+  const broker = usPerRecord(m.brokerCpuSec, m.records);
+  if (client !== null) parts.push(`client CPU ${fmt(m.clientCpuSec ?? 0, 2)} s (${fmt(client, 2)} µs/record)`);
+  if (m.cpuMs != null) parts.push(`in the send window ${fmt((m.cpuMs * 1000) / m.records, 2)} µs/record`);
+  if (broker !== null) parts.push(`broker CPU ${fmt(m.brokerCpuSec ?? 0, 2)} s (${fmt(broker, 2)} µs/record)`);
+  if (m.machineBusy != null) parts.push(`machine ${fmt(m.machineBusy * 100, 0)}% busy`);
   return parts.join(', ');
 }
 
@@ -430,13 +539,18 @@ function describe(m) {
  * @param {ReturnType<typeof topicAdmin>} admin
  * @param {string} topic
  * @param {number} expected records the topic must hold afterwards
- * @param {() => Promise<Measurement>} fn
+ * @param {(topic: string) => Promise<Measurement>} fn
  * @param {string[]} problems collects count mismatches
  */
 async function onFreshTopic(admin, topic, expected, fn, problems) {
   await admin.create(topic);
   try {
-    const m = await fn();
+    const before = await backgroundLoad(1000);
+    if (before !== null && before > 0.15) {
+      log(`    note: the machine was ${fmt(before * 100, 0)}% busy just before this measurement (other processes)`);
+    }
+    const m = await withCpu(brokerPid, () => fn(topic));
+    m.loadBefore = before;
     const landed = await admin.count(topic);
     if (landed !== expected) {
       const msg = `topic ${topic}: ${landed} records landed, expected ${expected}`;
@@ -474,6 +588,12 @@ async function main() {
   const classpath = infra.kafkaClasspath();
   log(`broker ${brokers.join(',')}; baseline JVM ${s.javaOpts.join(' ')}, classpath ${path.relative(ROOT, classpath)}`);
 
+  brokerPid = localBrokerPid(brokers);
+  log(
+    brokerPid === null
+      ? 'broker CPU: not measured (not the local infra broker)'
+      : `broker CPU: measured from pid ${brokerPid}`,
+  );
   const admin = topicAdmin(brokers);
   const runId = Date.now().toString(36);
   /** @type {string[]} */
@@ -533,11 +653,9 @@ async function compare(s, facts, brokers, classpath, admin, topicName, problems)
         admin,
         topicName(size, 'baseline'),
         records,
-        () => runBaseline({ brokers, topic: '', records, size, javaOpts: s.javaOpts, classpath, ...{} }),
+        (topic) => runBaseline({ brokers, topic, records, size, javaOpts: s.javaOpts, classpath }),
         problems,
-      ).catch((e) => {
-        throw e;
-      });
+      );
       bucket.base.push(b);
       log(`  baseline: ${describe(b)}`);
 
@@ -546,7 +664,7 @@ async function compare(s, facts, brokers, classpath, admin, topicName, problems)
         admin,
         topicName(size, 'wrapper'),
         records + 1, // + the worker's uncounted metadata warm-up record
-        () => runWrapper({ brokers, topic: '', records, size, ...wcfg }),
+        (topic) => runWrapper({ brokers, topic, records, size, ...wcfg }),
         problems,
       );
       bucket.wrap.push(w);
@@ -563,13 +681,19 @@ async function compare(s, facts, brokers, classpath, admin, topicName, problems)
  * @param {Map<number, { base: Measurement[], wrap: Measurement[] }>} results
  */
 function printSummary(s, facts, wcfg, results) {
-  /** @param {Measurement[]} ms @param {(m: Measurement) => number | null} f */
+  /** @param {Measurement[]} ms @param {(m: Measurement) => number | null | undefined} f */
   const med = (ms, f) => {
-    const xs = /** @type {number[]} */ (ms.map(f).filter((x) => x !== null));
+    const xs = /** @type {number[]} */ (ms.map(f).filter((x) => x != null));
     return xs.length ? median(xs) : NaN;
   };
+  /** @param {number} x @param {number} d */
+  const opt = (x, d) => (Number.isNaN(x) ? '?' : fmt(x, d));
+  /** @param {Measurement[]} ms @param {Measurement[]} ws @param {(m: Measurement) => number | null | undefined} f @param {number} d */
+  const pair = (ms, ws, f, d) => `${opt(med(ms, f), d)} / ${opt(med(ws, f), d)}`;
   /** @type {string[][]} */
-  const rows = [];
+  const rows1 = [];
+  /** @type {string[][]} */
+  const rows2 = [];
   /** @type {string[]} */
   const verdicts = [];
   for (const [size, { base, wrap }] of results) {
@@ -577,49 +701,75 @@ function printSummary(s, facts, wcfg, results) {
     const bRate = med(base, (m) => m.recordsPerSec);
     const wRate = med(wrap, (m) => m.recordsPerSec);
     const ratio = wRate / bRate;
-    rows.push([
+    rows1.push([
       label,
       fmtInt(bRate),
       fmtInt(wRate),
       `${fmt(ratio, 2)}x`,
-      `${fmt(med(base, (m) => m.mbPerSec), 1)} / ${fmt(med(wrap, (m) => m.mbPerSec), 1)}`,
-      `${fmt(med(base, (m) => m.latP50Ms), 0)} / ${fmt(med(wrap, (m) => m.latP50Ms), 1)}`,
-      `${fmt(med(base, (m) => m.latP99Ms), 0)} / ${fmt(med(wrap, (m) => m.latP99Ms), 1)}`,
-      `${fmt(med(base, (m) => (m.maxRssKb === null ? null : m.maxRssKb / 1024)), 0)} / ${fmt(med(wrap, (m) => (m.maxRssKb === null ? null : m.maxRssKb / 1024)), 0)}`,
-      fmt(med(wrap, (m) => (m.cpuMs == null ? null : (m.cpuMs * 1000) / m.records)), 2),
+      fmt(
+        med(base, (m) => m.mbPerSec),
+        1,
+      ),
+      fmt(
+        med(wrap, (m) => m.mbPerSec),
+        1,
+      ),
+    ]);
+    rows2.push([
+      label,
+      pair(base, wrap, (m) => m.latP50Ms, 1),
+      pair(base, wrap, (m) => m.latP99Ms, 1),
+      pair(base, wrap, (m) => (m.maxRssKb === null ? null : m.maxRssKb / 1024), 0),
+      pair(base, wrap, (m) => usPerRecord(m.clientCpuSec, m.records), 2),
+      pair(base, wrap, (m) => usPerRecord(m.brokerCpuSec, m.records), 2),
+      pair(base, wrap, (m) => (m.machineBusy == null ? null : m.machineBusy * 100), 0),
     ]);
     verdicts.push(
       `${sizeLabel(size)}: ${fmt(ratio, 2)}x ${ratio >= TARGET_RATIO ? '>=' : '<'} ${TARGET_RATIO}x target` +
-        ` (runs, wrapper/baseline records/sec: ${wrap.map((w, i) => `${fmtInt(w.recordsPerSec)}/${fmtInt(base[i].recordsPerSec)}`).join(', ')})`,
+        ` (each round, wrapper/baseline records/sec: ${wrap.map((w, i) => `${fmtInt(w.recordsPerSec)}/${fmtInt(base[i].recordsPerSec)}`).join(', ')})`,
     );
   }
   console.log('');
-  console.log(`bench:kafka — medians of ${s.runs} run(s), acks=all, idempotent, ${PARTITIONS} partitions, one broker`);
   console.log(
-    `machine: ${facts.nproc} CPUs (${facts.cpu}); node ${facts.node}; kafkajs ${facts.kafkajs}; Kafka ${facts.kafka}; ${facts.java}`,
+    `bench:kafka — medians of ${s.runs} round(s); acks=all, idempotent, ${PARTITIONS} partitions, one broker (${new Date().toISOString().slice(0, 10)})`,
   );
   console.log(
-    `baseline: ProducerPerformance (Java client defaults, ${s.javaOpts.join(' ')}); wrapper: EventProducer, ` +
+    `machine: ${facts.nproc} CPUs (${facts.cpu}), ${fmt(facts.memGb)} GB; node ${facts.node}; kafkajs ${facts.kafkajs}; ` +
+      `Kafka ${facts.kafka}; ${facts.java}`,
+  );
+  console.log(
+    `baseline: ProducerPerformance, Java client defaults, ${s.javaOpts.join(' ')}, null keys. wrapper: EventProducer, ` +
       `${wcfg.batch} records/send, ${wcfg.concurrency} sends outstanding, maxInFlightRequests ${wcfg.maxInFlight}, ` +
       `${wcfg.keys} keys, ${wcfg.value} values`,
   );
+  console.log('');
+  console.log(table(['workload', 'baseline rec/s', 'wrapper rec/s', 'ratio', 'baseline MB/s', 'wrapper MB/s'], rows1));
+  console.log('');
   console.log(
     table(
       [
-        'workload',
-        'baseline rec/s',
-        'wrapper rec/s',
-        'ratio',
-        'MB/s (b / w)',
-        'p50 ms (b / w)',
-        'p99 ms (b / w)',
-        'peak RSS MB (b / w)',
-        'wrapper µs CPU/rec',
+        'baseline / wrapper',
+        'p50 ms',
+        'p99 ms',
+        'peak RSS MB',
+        'client CPU µs/rec',
+        'broker CPU µs/rec',
+        'machine busy %',
       ],
-      rows,
+      rows2,
     ),
   );
-  console.log('latency: baseline per record (send → ack), wrapper per send() call (a whole batch, incl. queueing).');
+  console.log(
+    'latency: baseline per record (send → ack); wrapper per send() call (a whole batch, queueing included).\n' +
+      'client CPU: the whole client process, start to exit (JVM start and JIT, or node start and connect, included).',
+  );
+  const loads = [...results.values()].flatMap(({ base, wrap }) => [...base, ...wrap]).map((m) => m.loadBefore ?? 0);
+  if (loads.length > 0) {
+    console.log(
+      `background load (all CPUs busy in the second before each measurement): median ${fmt(median(loads) * 100, 0)}%, ` +
+        `max ${fmt(Math.max(...loads) * 100, 0)}%${Math.max(...loads) > 0.15 ? ' — other processes were running; expect noise' : ''}`,
+    );
+  }
   for (const v of verdicts) console.log(v);
   console.log('');
 }
@@ -641,7 +791,7 @@ async function sweep(s, brokers, classpath, admin, topicName, problems) {
       admin,
       topicName(size, 'baseline'),
       records,
-      () => runBaseline({ brokers, topic: '', records, size, javaOpts: s.javaOpts, classpath }),
+      (topic) => runBaseline({ brokers, topic, records, size, javaOpts: s.javaOpts, classpath }),
       problems,
     );
     log(`  baseline: ${describe(b)}`);
@@ -657,7 +807,7 @@ async function sweep(s, brokers, classpath, admin, topicName, problems) {
             admin,
             topicName(size, 'wrapper'),
             records + 1,
-            () => runWrapper({ brokers, topic: '', records, size, ...wcfg }),
+            (topic) => runWrapper({ brokers, topic, records, size, ...wcfg }),
             problems,
           );
           log(`  wrapper: ${describe(w)} -> ${fmt(w.recordsPerSec / b.recordsPerSec, 2)}x`);

@@ -73,3 +73,18 @@ describe('infra/local/topics.cjs', () => {
     expect(asInfra).toEqual(asContract);
   });
 });
+
+describe('infra/docker/create-topics.sh', () => {
+  it('lists the domain topics with the partitions of TOPIC_SPECS', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const fs = require('node:fs') as typeof import('node:fs');
+    const script = fs.readFileSync(`${__dirname}/../../../infra/docker/create-topics.sh`, 'utf8');
+    const listed = [...script.matchAll(/^\s+(usageflow\.[a-z.-]+\.v\d+):(\d+)$/gm)]
+      .map((m) => `${m[1]}:${m[2]}`)
+      .sort();
+    const domain = TOPIC_SPECS.filter((t) => !t.name.endsWith('.dlq'))
+      .map((t) => `${t.name}:${t.partitions}`)
+      .sort();
+    expect(listed).toEqual(domain);
+  });
+});
