@@ -16,8 +16,8 @@
  *
  * Knobs (env):
  *   BENCH_RUNS=3                rounds per size (median reported)
- *   BENCH_RECORDS_200=500000    records for the 200 B workload
- *   BENCH_RECORDS_1K=200000     records for the 1 KB workload
+ *   BENCH_RECORDS_200=2000000   records for the 200 B workload
+ *   BENCH_RECORDS_1K=800000     records for the 1 KB workload
  *   BENCH_SIZES=200,1024        record sizes to run (each needs a records count: the two above,
  *                               or BENCH_RECORDS_<size> for another size)
  *   BENCH_BATCH=1000            wrapper: records per send()
@@ -93,8 +93,8 @@ function choiceEnv(name, allowed) {
 
 /** @param {number} size */
 function recordsFor(size) {
-  if (size === 200) return intEnv('BENCH_RECORDS_200', 500_000);
-  if (size === 1024) return intEnv('BENCH_RECORDS_1K', 200_000);
+  if (size === 200) return intEnv('BENCH_RECORDS_200', 2_000_000);
+  if (size === 1024) return intEnv('BENCH_RECORDS_1K', 800_000);
   const v = intEnv(`BENCH_RECORDS_${size}`, 0, 0);
   if (v === 0) throw new Error(`size ${size}: set BENCH_RECORDS_${size}`);
   return v;

@@ -8,8 +8,9 @@ export type { RecordMetadata };
 export interface EventProducerOptions {
   logger: Logger;
   /**
-   * Produce requests in flight per broker connection. 1 keeps order across retries without
-   * relying on KafkaJS's (experimental) idempotent sequencing under concurrency.
+   * KafkaJS's limit of requests in flight per broker connection. Its idempotent producer holds
+   * one produce request per broker anyway (a lock from sequence assignment to the answer), so
+   * values above 1 change nothing there; kept at 1.
    */
   maxInFlightRequests?: number;
   /**
@@ -24,10 +25,19 @@ export interface EventProducerOptions {
  * The producer every service uses: idempotent, acks=all (-1), Java-compatible murmur2
  * partitioning (so a key lands where a JVM client would put it). `publish` validates each
  * event against the contracts before anything leaves the process.
+ *
+ * Sends are serialized: one `sendBatch` outstanding per producer. KafkaJS's idempotent producer
+ * can reuse sequence numbers for a queued send after an ambiguous failure (a timeout after the
+ * broker wrote the batch), so the broker drops that send as a duplicate or rejects it as out of
+ * order (tulios/kafkajs#598, #1005). With one send at a time a retry reuses its own sequence
+ * numbers and is deduplicated correctly. The cost is nil here: KafkaJS holds one produce
+ * request per broker anyway (measured in bench/kafka).
  */
 export class EventProducer {
   private readonly producer: Producer;
   private connected = false;
+  /** Tail of the chain of sends; each send starts when the previous one settled. */
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
     kafka: Kafka,
@@ -74,11 +84,15 @@ export class EventProducer {
     batches: ReadonlyArray<{ topic: string; messages: readonly OutgoingMessage[] }>,
   ): Promise<RecordMetadata[]> {
     if (batches.every((b) => b.messages.length === 0)) return [];
-    return this.producer.sendBatch({
-      acks: -1,
-      compression: CompressionTypes.None,
-      topicMessages: batches.map((b) => ({ topic: b.topic, messages: [...b.messages] })),
-    });
+    const send = this.tail.then(() =>
+      this.producer.sendBatch({
+        acks: -1,
+        compression: CompressionTypes.None,
+        topicMessages: batches.map((b) => ({ topic: b.topic, messages: [...b.messages] })),
+      }),
+    );
+    this.tail = send.catch(() => undefined);
+    return send;
   }
 
   async disconnect(): Promise<void> {
