@@ -9,6 +9,7 @@ const common = {
 };
 
 module.exports = {
+  reporters: ['default', '<rootDir>/test/summary-reporter.cjs'],
   projects: [
     {
       ...common,
