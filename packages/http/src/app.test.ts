@@ -1,4 +1,5 @@
-import { createLogger } from '@usageflow/telemetry';
+import { trace } from '@opentelemetry/api';
+import { createLogger, startTelemetry } from '@usageflow/telemetry';
 import { createHttpApp } from './app';
 import { defineErrors, PROBLEM_CONTENT_TYPE } from './problem';
 import { startHttpServer, type RunningServer } from './server';
@@ -9,6 +10,7 @@ describe('createHttpApp', () => {
   let ready = true;
   let server: RunningServer;
   let base: string;
+  const telemetry = startTelemetry({ serviceName: 'test' });
 
   beforeAll(async () => {
     const app = createHttpApp({
@@ -20,6 +22,9 @@ describe('createHttpApp', () => {
           if (req.body?.key === 'TAKEN') throw errors.METRIC_KEY_TAKEN('TAKEN already exists');
           res.status(201).json({ key: req.body.key });
         });
+        a.get('/trace', (_req, res) => {
+          res.json({ traceId: trace.getActiveSpan()?.spanContext().traceId ?? null });
+        });
         a.get('/boom', () => {
           throw new Error('secret internal detail');
         });
@@ -28,7 +33,16 @@ describe('createHttpApp', () => {
     server = await startHttpServer(app, 0, '127.0.0.1');
     base = `http://127.0.0.1:${server.port}`;
   });
-  afterAll(() => server.close());
+  afterAll(async () => {
+    await server.close();
+    await telemetry.shutdown();
+  });
+
+  it("continues the caller's trace: handlers run inside a span of the incoming trace id", async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const res = await fetch(`${base}/trace`, { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+    expect(await res.json()).toEqual({ traceId });
+  });
 
   const post = (path: string, body: string, type = 'application/json') =>
     fetch(base + path, { method: 'POST', headers: { 'content-type': type }, body });

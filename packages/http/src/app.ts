@@ -1,4 +1,4 @@
-import { extractTraceContext, withSpan, type Logger } from '@usageflow/telemetry';
+import { extractTraceContext, runInContext, startSpan, type Logger } from '@usageflow/telemetry';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { randomUUID } from 'node:crypto';
 import { commonErrors, PROBLEM_CONTENT_TYPE, problemBody, ProblemError } from './problem';
@@ -47,10 +47,17 @@ export function createHttpApp(options: HttpAppOptions): Express {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       req.log.info({ method: req.method, path: req.path, status: res.statusCode, ms }, 'request');
     });
-    withSpan(`HTTP ${req.method}`, async () => next(), {
+    // One span per request, continuing the caller's trace, ended when the response is sent.
+    const { span, context } = startSpan(`HTTP ${req.method}`, {
       parent: extractTraceContext(req.headers as Record<string, string>),
       attributes: { 'http.request.method': req.method, 'url.path': req.path },
-    }).catch(next);
+    });
+    // 'close' fires after the response is sent and also when the client goes away mid-request
+    res.once('close', () => {
+      span.setAttribute('http.response.status_code', res.statusCode);
+      span.end();
+    });
+    runInContext(context, next);
   });
 
   app.get('/healthz', (_req, res) => {

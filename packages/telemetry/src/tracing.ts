@@ -92,3 +92,21 @@ export async function withSpan<T>(
 export function meter(name = 'usageflow') {
   return metrics.getMeter(name);
 }
+
+/**
+ * Starts a span for work that ends later than the current call (an HTTP request ends when its
+ * response finishes): returns the span and the context to run the work in; end it yourself.
+ */
+export function startSpan(
+  name: string,
+  options: { parent?: Context; attributes?: Record<string, string | number | boolean> } = {},
+): { span: Span; context: Context } {
+  const parent = options.parent ?? context.active();
+  const span = trace.getTracer('usageflow').startSpan(name, { attributes: options.attributes }, parent);
+  return { span, context: trace.setSpan(parent, span) };
+}
+
+/** Runs `fn` with `ctx` as the active context (so logs and child spans join its trace). */
+export function runInContext<T>(ctx: Context, fn: () => T): T {
+  return context.with(ctx, fn);
+}
