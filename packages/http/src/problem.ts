@@ -72,6 +72,8 @@ export const commonErrors = defineErrors({
   NOT_FOUND: { status: 404, title: 'Not found' },
   ROUTE_NOT_FOUND: { status: 404, title: 'No such endpoint' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  INVALID_CURSOR: { status: 400, title: 'The pagination cursor is invalid' },
+  IDEMPOTENCY_KEY_INVALID: { status: 400, title: 'The Idempotency-Key header is invalid' },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency-Key reused with a different request' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Temporarily unavailable' },
   INTERNAL: { status: 500, title: 'Internal error' },

@@ -11,7 +11,7 @@ import {
   type Knex,
   type Migration,
 } from '@usageflow/db';
-import { createHttpApp, startHttpServer } from '@usageflow/http';
+import { createHttpApp, idempotencyMigration, startHttpServer } from '@usageflow/http';
 import { createKafkaClient, EventProducer, kafkaReachable, type Kafka } from '@usageflow/kafka';
 import { createLogger, startTelemetry, type Logger } from '@usageflow/telemetry';
 import type { Express } from 'express';
@@ -21,7 +21,7 @@ export interface ServiceDefinition {
   /** Service name: logs, telemetry, Kafka client id, default schema. */
   name: string;
   defaultPort: number;
-  /** The service's own migrations (the outbox/inbox tables are added). */
+  /** The service's own migrations (the outbox, inbox and idempotency-key tables are added). */
   migrations?: readonly Migration[];
   /** Builds the service's parts from the shared adapters. */
   wire?: (deps: ServiceDeps) => ServiceParts | Promise<ServiceParts>;
@@ -84,7 +84,7 @@ export async function runService(def: ServiceDefinition, argv = process.argv.sli
       applicationName: def.name,
     });
     steps.push({ name: 'database', stop: () => db.destroy() });
-    const migrations = [...messagingMigrations, ...(def.migrations ?? [])];
+    const migrations = [...messagingMigrations, idempotencyMigration, ...(def.migrations ?? [])];
     if (argv[0] === 'migrate') {
       const applied = await migrate(db, config.DATABASE_SCHEMA, migrations);
       logger.info({ applied, schema: config.DATABASE_SCHEMA }, 'migrations applied');

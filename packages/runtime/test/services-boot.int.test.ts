@@ -43,7 +43,9 @@ describe('service processes', () => {
         );
         expect(ready).toEqual({ status: 'ready', checks: { database: 'ok', kafka: 'ok' } });
         const tables = await db('pg_tables').where({ schemaname: schema }).pluck('tablename');
-        expect(tables).toEqual(expect.arrayContaining(['outbox', 'inbox', 'outbox_relay_position']));
+        expect(tables).toEqual(
+          expect.arrayContaining(['outbox', 'inbox', 'outbox_relay_position', 'idempotency_keys']),
+        );
         const health = await fetch(`http://127.0.0.1:${port}/healthz`);
         expect(health.status).toBe(200);
       } finally {
