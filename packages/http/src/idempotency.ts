@@ -5,7 +5,7 @@
 // it) or rolls back (then runs itself). Nothing half-written is ever replayed.
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { commonErrors } from './problem';
 
 /** What a creating handler answers; stored for replays. */
@@ -82,4 +82,10 @@ export async function withIdempotency(
       .update({ response_status: response.status, response_body: JSON.stringify(response.body ?? null) });
     return { ...response, replayed: false };
   });
+}
+
+/** Sends a (possibly replayed) stored response; a replay says so in `Idempotent-Replayed`. */
+export function sendStored(res: Response, response: StoredResponse & { replayed: boolean }): void {
+  if (response.replayed) res.setHeader('Idempotent-Replayed', 'true');
+  res.status(response.status).json(response.body);
 }
