@@ -51,19 +51,39 @@ describe('outbox relay under crashes', () => {
   let kafka: Kafka;
   let topic: string;
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     ({ db, drop, schema } = await testDatabase('outbox'));
     await migrate(db, schema, messagingMigrations);
     kafka = testKafka();
     topic = await testTopic(kafka, 'outbox', 4);
   });
-  afterAll(async () => {
+  afterEach(async () => {
     for (const child of children) child.kill('SIGKILL');
     await drop();
   });
 
-  it('publishes every row exactly once, in append order per key, though killed mid-publish', async () => {
-    // given 1,200 events for 12 subscriptions appended in 24 transactions
+  /** Reads the topic and checks each outbox row is on it exactly once, each key in append order. */
+  async function expectExactlyOnceInOrder(seqOf: Map<string, bigint>) {
+    const records = await readTopic(kafka, topic, { count: seqOf.size, settleMs: 2_000 });
+    const ids = records.map((r) => r.headers['event-id']!);
+    expect(records.length).toBe(seqOf.size);
+    expect(new Set(ids).size).toBe(seqOf.size);
+    expect(new Set(ids)).toEqual(new Set(seqOf.keys()));
+    const byKey = new Map<string, bigint[]>();
+    for (const r of records) {
+      const list = byKey.get(r.key!) ?? [];
+      list.push(seqOf.get(r.headers['event-id']!)!);
+      byKey.set(r.key!, list);
+    }
+    expect(byKey.size).toBe(KEYS);
+    for (const seqs of byKey.values()) {
+      expect(seqs).toEqual([...seqs].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    }
+    return records;
+  }
+
+  /** Appends EVENTS events for KEYS subscriptions in transactions of 50; returns id -> seq. */
+  async function appendEvents(): Promise<Map<string, bigint>> {
     const organizationId = randomUUID();
     const subscriptions = Array.from({ length: KEYS }, () => randomUUID());
     for (let tx = 0; tx < EVENTS / 50; tx++) {
@@ -80,9 +100,17 @@ describe('outbox relay under crashes', () => {
         ),
       );
     }
-    const seqOf = new Map<string, bigint>(
+    return new Map(
       (await db('outbox').select('id', 'seq')).map((r: { id: string; seq: string }) => [r.id, BigInt(r.seq)]),
     );
+  }
+
+  const unpublished = async () =>
+    (await db('outbox').whereNull('published_at').count<{ count: string }[]>('* as count'))[0]!.count;
+
+  it('publishes every row exactly once, in append order per key, though killed mid-publish', async () => {
+    // given 1,200 events for 12 subscriptions appended in 24 transactions
+    const seqOf = await appendEvents();
 
     // when a relay is SIGKILLed three times right after Kafka acknowledged a batch and before
     // the batch was marked published, and once at an arbitrary moment
@@ -115,25 +143,22 @@ describe('outbox relay under crashes', () => {
 
     // then the crashes really hit the window between acknowledgement and marking
     expect(inDoubtSeen).toBe(3);
-    // and the topic holds each row exactly once
-    const records = await readTopic(kafka, topic, { count: EVENTS, settleMs: 2_000 });
-    const ids = records.map((r) => r.headers['event-id']!);
-    expect(records.length).toBe(EVENTS);
-    expect(new Set(ids).size).toBe(EVENTS);
-    expect(new Set(ids)).toEqual(new Set(seqOf.keys()));
-    // and every key's records are in append order
-    const byKey = new Map<string, bigint[]>();
-    for (const r of records) {
-      const list = byKey.get(r.key!) ?? [];
-      list.push(seqOf.get(r.headers['event-id']!)!);
-      byKey.set(r.key!, list);
-    }
-    expect(byKey.size).toBe(KEYS);
-    for (const seqs of byKey.values()) {
-      expect(seqs).toEqual([...seqs].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
-    }
+    // and the topic holds each row exactly once, in append order per key
+    const records = await expectExactlyOnceInOrder(seqOf);
     // and each record is the appended event byte for byte
     const sample = records[0]!;
     expect(JSON.parse(sample.value!).id).toBe(sample.headers['event-id']);
+  });
+
+  it('publishes each row once and in order with two relays (two replicas) running at once', async () => {
+    // given the events, and two relay processes on the same schema
+    const seqOf = await appendEvents();
+    const relays = [startRelay(schema, { BATCH_SIZE: '40' }), startRelay(schema, { BATCH_SIZE: '40' })];
+    // when both run until the outbox is empty
+    await waitFor('every outbox row published', async () => (await unpublished()) === '0', { timeoutMs: 60_000 });
+    for (const r of relays) r.child.kill('SIGTERM');
+    await Promise.all(relays.map((r) => r.exited));
+    // then the advisory lock let one publish at a time: each row once, each key in order
+    await expectExactlyOnceInOrder(seqOf);
   });
 });
