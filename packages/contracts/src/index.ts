@@ -23,3 +23,4 @@ export * from './json-schema';
 export * from './http/problem';
 export * from './http/pagination';
 export * from './http/usage-event';
+export * from './http/openapi';
