@@ -7,7 +7,7 @@ import {
   type OutgoingMessage,
 } from '@usageflow/kafka';
 import { meter, type Logger } from '@usageflow/telemetry';
-import { Partitioners } from 'kafkajs';
+import { Partitioners, type PartitionMetadata } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 
@@ -49,6 +49,7 @@ export class OutboxRelay {
   private readonly partitioner = Partitioners.DefaultPartitioner();
   /** Partition count per topic whose positions are recorded. */
   private readonly partitions = new Map<string, number>();
+  private readonly metadataByCount = new Map<number, PartitionMetadata[]>();
   private needsRecovery = true;
   private stopping = false;
   private loop: Promise<void> | undefined;
@@ -148,13 +149,20 @@ export class OutboxRelay {
       );
       await this.options.afterSend?.(rows.length);
 
-      // Everything below baseOffset + count on each partition is now accounted for.
-      for (const m of metadata) {
+      // Everything below baseOffset + count on each partition is now accounted for (one statement).
+      const advanced = metadata.flatMap((m) => {
         const count = counts.get(`${m.topicName}/${m.partition}`) ?? 0;
-        if (m.baseOffset === undefined || count === 0) continue;
-        await trx('outbox_relay_position')
-          .where({ topic: m.topicName, partition: m.partition })
-          .update({ next_offset: (BigInt(m.baseOffset) + BigInt(count)).toString() });
+        return m.baseOffset === undefined || count === 0
+          ? []
+          : [{ topic: m.topicName, partition: m.partition, next: (BigInt(m.baseOffset) + BigInt(count)).toString() }];
+      });
+      if (advanced.length > 0) {
+        await trx.raw(
+          `update outbox_relay_position p set next_offset = a.next
+             from unnest(?::text[], ?::int[], ?::bigint[]) as a(topic, partition, next)
+            where p.topic = a.topic and p.partition = a.partition`,
+          [advanced.map((a) => a.topic), advanced.map((a) => a.partition), advanced.map((a) => a.next)],
+        );
       }
       await trx('outbox')
         .whereIn(
@@ -176,15 +184,28 @@ export class OutboxRelay {
 
   /** The partition KafkaJS would pick (Java-compatible murmur2), made explicit so we can count. */
   private partitionOf(row: OutboxRow, partitionCount: number): number {
-    const partitionMetadata = Array.from({ length: partitionCount }, (_, i) => ({
-      partitionId: i,
-      leader: 0,
-      replicas: [0],
-      isr: [0],
-      partitionErrorCode: 0,
-    }));
     if (row.key === null) return Number(BigInt(row.seq) % BigInt(partitionCount));
-    return this.partitioner({ topic: row.topic, partitionMetadata, message: { key: row.key, value: null } });
+    return this.partitioner({
+      topic: row.topic,
+      partitionMetadata: this.partitionMetadata(partitionCount),
+      message: { key: row.key, value: null },
+    });
+  }
+
+  /** The partitioner reads only the length and leaders of this list: built once per count. */
+  private partitionMetadata(count: number): PartitionMetadata[] {
+    let metadata = this.metadataByCount.get(count);
+    if (!metadata) {
+      metadata = Array.from({ length: count }, (_, i) => ({
+        partitionId: i,
+        leader: 0,
+        replicas: [0],
+        isr: [0],
+        partitionErrorCode: 0,
+      }));
+      this.metadataByCount.set(count, metadata);
+    }
+    return metadata;
   }
 
   /**
