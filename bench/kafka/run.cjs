@@ -624,6 +624,27 @@ async function main() {
 }
 
 /**
+ * One ProducerPerformance measurement of `records` records of `size` bytes on a fresh topic.
+ * @param {ReturnType<typeof settings>} s
+ * @param {string[]} brokers
+ * @param {string} classpath
+ * @param {ReturnType<typeof topicAdmin>} admin
+ * @param {(size: number, what: string) => string} topicName
+ * @param {string[]} problems
+ * @param {number} size
+ * @param {number} records
+ */
+function baselineOnFreshTopic(s, brokers, classpath, admin, topicName, problems, size, records) {
+  return onFreshTopic(
+    admin,
+    topicName(size, 'baseline'),
+    records,
+    (topic) => runBaseline({ brokers, topic, records, size, javaOpts: s.javaOpts, classpath }),
+    problems,
+  );
+}
+
+/**
  * The benchmark proper: R rounds per size, baseline and wrapper alternating; medians + ratio.
  * @param {ReturnType<typeof settings>} s
  * @param {ReturnType<typeof machineFacts>} facts
@@ -649,13 +670,7 @@ async function compare(s, facts, brokers, classpath, admin, topicName, problems)
     results.set(size, bucket);
     for (let r = 1; r <= s.runs; r++) {
       log(`${sizeLabel(size)} round ${r}/${s.runs}: ProducerPerformance, ${fmtInt(records)} records...`);
-      const b = await onFreshTopic(
-        admin,
-        topicName(size, 'baseline'),
-        records,
-        (topic) => runBaseline({ brokers, topic, records, size, javaOpts: s.javaOpts, classpath }),
-        problems,
-      );
+      const b = await baselineOnFreshTopic(s, brokers, classpath, admin, topicName, problems, size, records);
       bucket.base.push(b);
       log(`  baseline: ${describe(b)}`);
 
@@ -787,13 +802,7 @@ async function sweep(s, brokers, classpath, admin, topicName, problems) {
   for (const size of s.sizes) {
     const records = recordsFor(size);
     log(`sweep ${sizeLabel(size)} x ${fmtInt(records)}: ProducerPerformance...`);
-    const b = await onFreshTopic(
-      admin,
-      topicName(size, 'baseline'),
-      records,
-      (topic) => runBaseline({ brokers, topic, records, size, javaOpts: s.javaOpts, classpath }),
-      problems,
-    );
+    const b = await baselineOnFreshTopic(s, brokers, classpath, admin, topicName, problems, size, records);
     log(`  baseline: ${describe(b)}`);
     /** @type {string[][]} */
     const rows = [];
