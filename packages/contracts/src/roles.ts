@@ -103,8 +103,8 @@ export const API_KEY_SCOPES = ['events:write', 'usage:read', 'catalog:read', 'ca
 /** One API key scope. */
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
-/** The scopes a key gets when its creator names none: send and read usage. */
-export const DEFAULT_API_KEY_SCOPES: readonly ApiKeyScope[] = Object.freeze(['events:write', 'usage:read']);
+/** The scopes a key gets when its creator names none: send usage events, nothing else. */
+export const DEFAULT_API_KEY_SCOPES: readonly ApiKeyScope[] = Object.freeze(['events:write']);
 
 /** Whether `x` is one of the API key scopes. */
 export function isApiKeyScope(x: unknown): x is ApiKeyScope {

@@ -2,7 +2,7 @@
 // OpenAPI 3.1 document is built from those declarations (3.1 uses JSON Schema 2020-12, so the
 // contract schemas drop in as they are). The edge merges the services' documents into one.
 import type { TSchema } from '@sinclair/typebox';
-import type { Permission } from '../roles';
+import type { ApiKeyScope, Permission } from '../roles';
 import { PROBLEM_CONTENT_TYPE, ProblemDetails } from './problem';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -21,6 +21,11 @@ export interface RouteSpec {
   auth: RouteAuth;
   /** The permission of the role matrix this route requires (absent: any authenticated caller). */
   permission?: Permission;
+  /**
+   * The API key scope this route requires of a key (routes accepting keys). Absent: a key needs
+   * the scope named like `permission` (`catalog:read`), and a route without either takes no key.
+   */
+  scope?: ApiKeyScope;
   pathParams?: Record<string, TSchema>;
   query?: Record<string, TSchema>;
   body?: TSchema;
@@ -66,7 +71,10 @@ function operation(route: RouteSpec) {
   if (route.body || route.query || route.pathParams) responses['400'] ??= problem('The request is invalid');
   if (route.auth !== 'none') {
     responses['401'] ??= problem('Authentication required');
-    if (route.permission) responses['403'] ??= problem(`Requires the ${route.permission} permission`);
+    if (route.permission || route.scope)
+      responses['403'] ??= problem(
+        `Requires the ${route.permission ?? route.scope} ${route.permission ? 'permission' : 'scope'}`,
+      );
   }
   if (route.path.includes('{')) responses['404'] ??= problem('Not found in your organization');
   if (route.idempotent) responses['422'] ??= problem('Idempotency-Key reused with a different request');
@@ -84,6 +92,7 @@ function operation(route: RouteSpec) {
     tags: [route.tag],
     security,
     ...(route.permission ? { 'x-usageflow-permission': route.permission } : {}),
+    ...(route.scope ? { 'x-usageflow-scope': route.scope } : {}),
     ...(parameters.length ? { parameters } : {}),
     ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: route.body } } } } : {}),
     responses,
