@@ -24,3 +24,4 @@ export * from './http/problem';
 export * from './http/pagination';
 export * from './http/usage-event';
 export * from './http/openapi';
+export * from './http/identity';

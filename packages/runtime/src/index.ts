@@ -17,25 +17,34 @@ import { createLogger, startTelemetry, type Logger } from '@usageflow/telemetry'
 import type { Express } from 'express';
 
 /** What a service hands to `runService`. */
-export interface ServiceDefinition {
+export interface ServiceDefinition<C = unknown> {
   /** Service name: logs, telemetry, Kafka client id, default schema. */
   name: string;
   defaultPort: number;
+  /**
+   * Parses the service's own settings (beside the common ones) from the environment, once, at
+   * startup; throw the `ConfigError` of `loadConfig` and the process exits 78 naming the variable.
+   */
+  config?: (env: Record<string, string | undefined>) => C;
   /** The service's own migrations (the outbox, inbox and idempotency-key tables are added). */
   migrations?: readonly Migration[];
   /** Builds the service's parts from the shared adapters. */
-  wire?: (deps: ServiceDeps) => ServiceParts | Promise<ServiceParts>;
+  wire?: (deps: ServiceDeps<C>) => ServiceParts | Promise<ServiceParts>;
 }
 
-export interface ServiceDeps {
+export interface ServiceDeps<C = unknown> {
   logger: Logger;
   db: Knex;
   kafka: Kafka;
   producer: EventProducer;
+  /** The service's own settings, as its `config` parsed them. */
+  config: C;
 }
 
 export interface ServiceParts {
   routes?: (app: Express) => void;
+  /** Readiness checks beside the database and Kafka (e.g. a projection has caught up). */
+  readiness?: Record<string, () => Promise<boolean>>;
   /** Started after the HTTP server, stopped before it closes. */
   workers?: ReadonlyArray<{ name: string; start(): Promise<void> | void; stop(): Promise<void> }>;
 }
@@ -46,11 +55,13 @@ type Step = { name: string; stop: () => Promise<unknown> };
  * Runs a service: `node main.js` serves; `node main.js migrate` applies migrations and exits.
  * SIGTERM/SIGINT stop everything in reverse order of start, bounded by SHUTDOWN_TIMEOUT_MS.
  */
-export async function runService(def: ServiceDefinition, argv = process.argv.slice(2)): Promise<void> {
+export async function runService<C>(def: ServiceDefinition<C>, argv = process.argv.slice(2)): Promise<void> {
   const schemaDefault = def.name.replace(/-/g, '_');
   let config;
+  let serviceConfig: C;
   try {
     config = loadConfig(commonSpec({ port: def.defaultPort, schema: schemaDefault }));
+    serviceConfig = def.config ? def.config(process.env) : (undefined as C);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${def.name}: ${err.message}\n`);
@@ -105,10 +116,14 @@ export async function runService(def: ServiceDefinition, argv = process.argv.sli
     relay.start();
     steps.push({ name: 'outbox-relay', stop: () => relay.stop() });
 
-    const parts = (await def.wire?.({ logger, db, kafka, producer })) ?? {};
+    const parts = (await def.wire?.({ logger, db, kafka, producer, config: serviceConfig })) ?? {};
     const app = createHttpApp({
       logger,
-      readiness: { database: () => databaseReachable(db), kafka: () => kafkaReachable(kafka) },
+      readiness: {
+        database: () => databaseReachable(db),
+        kafka: () => kafkaReachable(kafka),
+        ...parts.readiness,
+      },
       routes: parts.routes,
     });
     const server = await startHttpServer(app, config.PORT);
