@@ -87,6 +87,11 @@ export async function runService<C>(def: ServiceDefinition<C>, argv = process.ar
     process.exit(code);
   };
 
+  // Installed before anything starts: a SIGTERM during startup (a slow consumer join, say)
+  // still stops what has started, in reverse order, instead of killing the process mid-step.
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+
   try {
     const db = createDatabase({
       url: config.DATABASE_URL,
@@ -138,6 +143,4 @@ export async function runService<C>(def: ServiceDefinition<C>, argv = process.ar
     await shutdown('startup failure', 1);
     return;
   }
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
 }

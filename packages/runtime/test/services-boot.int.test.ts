@@ -41,7 +41,7 @@ describe('service processes', () => {
           },
           { timeoutMs: 60_000, intervalMs: 200 },
         );
-        expect(ready).toEqual({ status: 'ready', checks: { database: 'ok', kafka: 'ok' } });
+        expect(ready).toMatchObject({ status: 'ready', checks: { database: 'ok', kafka: 'ok' } });
         const tables = await db('pg_tables').where({ schemaname: schema }).pluck('tablename');
         expect(tables).toEqual(
           expect.arrayContaining(['outbox', 'inbox', 'outbox_relay_position', 'idempotency_keys']),

@@ -1,0 +1,144 @@
+// The identity HTTP adapter: each route declared in the contracts gets its handler here; auth,
+// the permission check and validation happen in `mountRoutes` from the declaration.
+import {
+  mountRoutes,
+  type AuthedRequest,
+  type Authenticator,
+  type Principal,
+  type RouteHandler,
+} from '@usageflow/auth';
+import {
+  IDENTITY_ROUTES,
+  type AcceptInvitationBody,
+  type CreateApiKeyBody,
+  type CreateInvitationBody,
+  type IdentityOperation,
+  type LoginBody,
+  type LogoutBody,
+  type RefreshBody,
+  type SignupBody,
+  type UpdateMemberBody,
+} from '@usageflow/contracts';
+import {
+  commonErrors,
+  idempotencyKey,
+  pageRequest,
+  requestFingerprint,
+  sendStored,
+  withIdempotency,
+} from '@usageflow/http';
+import type { Express, Response } from 'express';
+import { createApiKey, listApiKeys, revokeApiKey } from '../../app/api-keys';
+import type { IdentityContext } from '../../app/context';
+import { acceptInvitation, invite, listInvitations, revokeInvitation } from '../../app/invitations';
+import type { KeyRing } from '../../app/key-ring';
+import { changeRole, listMembers, me, organization, removeMember, type Actor } from '../../app/members';
+import { login, logout, refresh, signup } from '../../app/sessions';
+
+type Handler = (req: AuthedRequest, res: Response) => Promise<void>;
+
+/** The signed-in person behind a JWT route. */
+function actorOf(req: { auth?: Principal }): Actor {
+  const p = req.auth;
+  if (!p) throw commonErrors.UNAUTHENTICATED('this endpoint requires a bearer token');
+  if (p.kind !== 'user') throw commonErrors.FORBIDDEN('this endpoint is for people signed in, not API keys');
+  return { userId: p.userId, organizationId: p.organizationId, role: p.role };
+}
+
+/** Mounts every identity route on `app`. */
+export function identityRoutes(ctx: IdentityContext, keys: KeyRing, authenticator: Authenticator) {
+  const handlers: Record<IdentityOperation, Handler> = {
+    signup: async (req, res) => {
+      res.status(201).json(await signup(ctx, keys, req.body as SignupBody));
+    },
+    login: async (req, res) => {
+      res.json(await login(ctx, keys, req.body as LoginBody, req.ip ?? req.socket.remoteAddress ?? 'unknown'));
+    },
+    refreshToken: async (req, res) => {
+      res.json(await refresh(ctx, keys, req.body as RefreshBody));
+    },
+    logout: async (req, res) => {
+      await logout(ctx, (req.body as LogoutBody).refreshToken);
+      res.status(204).end();
+    },
+    getMe: async (req, res) => {
+      res.json(await me(ctx, actorOf(req)));
+    },
+    getOrganization: async (req, res) => {
+      res.json(await organization(ctx, actorOf(req)));
+    },
+    listMembers: async (req, res) => {
+      res.json(await listMembers(ctx, actorOf(req), pageRequest(req.query)));
+    },
+    updateMember: async (req, res) => {
+      const body = req.body as UpdateMemberBody;
+      res.json(await changeRole(ctx, actorOf(req), String(req.params.userId), body.role));
+    },
+    removeMember: async (req, res) => {
+      await removeMember(ctx, actorOf(req), String(req.params.userId));
+      res.status(204).end();
+    },
+    createInvitation: async (req, res) => {
+      const actor = actorOf(req);
+      let deliver: (() => Promise<void>) | undefined;
+      const response = await withIdempotency(
+        ctx.db,
+        {
+          scope: actor.organizationId,
+          key: idempotencyKey(req as never),
+          fingerprint: requestFingerprint(req as never),
+        },
+        async (trx) => {
+          const created = await invite(ctx, trx, actor, req.body as CreateInvitationBody);
+          deliver = created.deliver;
+          return { status: 201, body: created.invitation };
+        },
+      );
+      await deliver?.(); // after commit; a replay sends no second e-mail
+      sendStored(res, response);
+    },
+    listInvitations: async (req, res) => {
+      res.json(await listInvitations(ctx, actorOf(req), pageRequest(req.query)));
+    },
+    revokeInvitation: async (req, res) => {
+      await revokeInvitation(ctx, actorOf(req), String(req.params.id));
+      res.status(204).end();
+    },
+    acceptInvitation: async (req, res) => {
+      res.json(await acceptInvitation(ctx, keys, req.body as AcceptInvitationBody));
+    },
+    createApiKey: async (req, res) => {
+      const actor = actorOf(req);
+      let secret: string | undefined;
+      const response = await withIdempotency(
+        ctx.db,
+        {
+          scope: actor.organizationId,
+          key: idempotencyKey(req as never),
+          fingerprint: requestFingerprint(req as never),
+        },
+        async (trx) => {
+          const { key, ...listed } = await createApiKey(ctx, trx, actor, req.body as CreateApiKeyBody);
+          secret = key;
+          // NOTE: the stored replay omits the key: no secret at rest outside its digest.
+          return { status: 201, body: listed };
+        },
+      );
+      if (!response.replayed) response.body = { ...(response.body as object), key: secret };
+      sendStored(res, response);
+    },
+    listApiKeys: async (req, res) => {
+      res.json(await listApiKeys(ctx, actorOf(req), pageRequest(req.query)));
+    },
+    revokeApiKey: async (req, res) => {
+      await revokeApiKey(ctx, actorOf(req), String(req.params.id));
+      res.status(204).end();
+    },
+    getJwks: async (_req, res) => {
+      res.setHeader('Cache-Control', 'public, max-age=300');
+      res.json(await keys.jwks());
+    },
+  };
+  const routes: RouteHandler[] = IDENTITY_ROUTES.map((spec) => ({ spec, handle: handlers[spec.operationId] }));
+  return (app: Express) => mountRoutes(app, authenticator, routes);
+}

@@ -1,0 +1,74 @@
+// Invitation e-mails: through SMTP when SMTP_URL is set, otherwise written to the log with the
+// accept link (local development and the quickstart).
+import type { Logger } from '@usageflow/telemetry';
+import nodemailer, { type Transporter } from 'nodemailer';
+
+/** One invitation to deliver. `token` is the secret the accept link carries. */
+export interface InvitationMessage {
+  invitationId: string;
+  to: string;
+  organizationName: string;
+  role: string;
+  acceptUrl: string;
+  token: string;
+  expiresAt: Date;
+}
+
+/** Sends the e-mails identity sends. */
+export interface Mailer {
+  sendInvitation(message: InvitationMessage): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The text of an invitation e-mail (the same for SMTP and the log). */
+export function invitationText(m: InvitationMessage): { subject: string; text: string } {
+  return {
+    subject: `You are invited to ${m.organizationName} on UsageFlow`,
+    text: [
+      `You have been invited to join ${m.organizationName} on UsageFlow as ${m.role}.`,
+      '',
+      `Accept the invitation: ${m.acceptUrl}`,
+      '',
+      `The link works once and expires at ${m.expiresAt.toISOString()}.`,
+      'If you did not expect this e-mail, ignore it.',
+    ].join('\n'),
+  };
+}
+
+/** Sends through an SMTP server (nodemailer: TLS, auth and pooling done right). */
+export class SmtpMailer implements Mailer {
+  private readonly transport: Transporter;
+
+  constructor(
+    smtpUrl: string,
+    private readonly from: string,
+  ) {
+    this.transport = nodemailer.createTransport(smtpUrl);
+  }
+
+  async sendInvitation(m: InvitationMessage): Promise<void> {
+    const { subject, text } = invitationText(m);
+    await this.transport.sendMail({ from: this.from, to: m.to, subject, text });
+  }
+
+  async close(): Promise<void> {
+    this.transport.close();
+  }
+}
+
+/** Writes the e-mail to the log: the accept link is there for whoever runs UsageFlow locally. */
+export class LogMailer implements Mailer {
+  constructor(private readonly logger: Logger) {}
+
+  async sendInvitation(m: InvitationMessage): Promise<void> {
+    const { subject } = invitationText(m);
+    // NOTE: without SMTP the log is the mail channel, so the link (and its token) is logged on
+    // purpose, at warn so it is seen; configure SMTP_URL in any shared environment.
+    this.logger.warn(
+      { invitationId: m.invitationId, to: m.to, acceptUrl: m.acceptUrl, expiresAt: m.expiresAt.toISOString() },
+      `invitation e-mail (SMTP_URL not set): ${subject}`,
+    );
+  }
+
+  async close(): Promise<void> {}
+}
