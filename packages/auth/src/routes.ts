@@ -121,6 +121,7 @@ function pipeline(route: RouteHandler, authenticator: Authenticator): RequestHan
       if (spec.auth !== 'none') {
         const principal = await authenticator.authenticate(credentialsOf(req), spec.auth);
         req.auth = principal;
+        // every later log line of the request names the tenant (req.log is absent outside createHttpApp)
         req.log = req.log?.child({
           organizationId: principal.organizationId,
           ...(principal.kind === 'user' ? { userId: principal.userId } : { apiKeyId: principal.apiKeyId }),

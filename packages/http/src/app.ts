@@ -102,6 +102,10 @@ const problemHandler: ErrorRequestHandler = (err, req, res, _next) => {
     // logged once, here, where it is handled; the client sees no internal detail
     (req.log ?? console).error({ err }, 'request failed');
   }
+  // A problem that says when to come back (429, 503) carries it as Retry-After too.
+  const retryAfter = problem.extensions['retryAfter'];
+  if (typeof retryAfter === 'number' && Number.isInteger(retryAfter) && retryAfter > 0)
+    res.setHeader('Retry-After', String(retryAfter));
   res
     .status(problem.status)
     .type(PROBLEM_CONTENT_TYPE)

@@ -15,7 +15,6 @@ const spec = {
   PUBLIC_BASE_URL: url({ default: 'http://localhost:4001', desc: 'where people reach UsageFlow (accept links)' }),
   SMTP_URL: str({ default: '', desc: 'smtp(s)://user:pass@host:port; empty writes invitation e-mails to the log' }),
   MAIL_FROM: str({ default: 'UsageFlow <no-reply@usageflow.local>' }),
-  AUTH_CACHE_TTL_MS: num({ default: 5000, desc: 'how long verified API keys and members are cached' }),
   API_KEY_LAST_USED: bool({ default: true, desc: 'consume the usage topic to record when each key last sent usage' }),
 };
 
@@ -59,7 +58,6 @@ export function identityConfig(env: Record<string, string | undefined>) {
     publicBaseUrl: c.PUBLIC_BASE_URL.replace(/\/+$/, ''),
     smtpUrl: c.SMTP_URL,
     mailFrom: c.MAIL_FROM,
-    authCacheTtlMs: c.AUTH_CACHE_TTL_MS,
     apiKeyLastUsed: c.API_KEY_LAST_USED,
   };
 }

@@ -41,11 +41,9 @@ export async function buildIdentity(deps: IdentityDeps) {
   };
   const keys = new KeyRing(ctx);
   await keys.rotate(); // the first start creates (and publishes) the first signing key
-  const authenticator = new Authenticator({
-    store: new IdentityAuthStore(db),
-    cacheTtlMs: config.authCacheTtlMs,
-    clock: ctx.clock,
-  });
+  // Identity reads its own tables uncached: a role change or removal holds on its next request.
+  // (Other services cache their projection for a few seconds.)
+  const authenticator = new Authenticator({ store: new IdentityAuthStore(db), cacheTtlMs: 0, clock: ctx.clock });
   const workers: { name: string; start(): Promise<void> | void; stop(): Promise<void> }[] = [
     maintenanceWorker(ctx, keys),
     { name: 'mailer', start() {}, stop: () => mailer.close() },

@@ -173,7 +173,12 @@ export type ApiKey = Static<typeof ApiKey>;
 /** The answer to `POST /v1/api-keys`: the key itself, shown this once. */
 export const CreatedApiKey = Closed({
   ...ApiKey.properties,
-  key: Described(Type.String(), 'The secret key. Shown once: store it now; only its digest is kept.'),
+  key: Type.Optional(
+    Described(
+      Type.String(),
+      'The secret key. Shown once: store it now; only its digest is kept (so an Idempotency-Key replay omits it).',
+    ),
+  ),
 });
 export type CreatedApiKey = Static<typeof CreatedApiKey>;
 

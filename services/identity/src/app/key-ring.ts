@@ -108,10 +108,12 @@ export class KeyRing {
     const now = this.ctx.clock();
     let key = activeKey(this.keys, now);
     if (!key) {
+      // Another replica may have rotated; or nobody did for a whole period (the service was down):
+      // then the ring rotates now, which publishes a key that signs at once.
       await this.reload();
-      key = activeKey(this.keys, now);
+      key = activeKey(this.keys, now) ?? (await this.rotate(), activeKey(this.keys, this.ctx.clock()));
     }
-    if (!key) throw new Error('no signing key is active: the key ring has not been rotated');
+    if (!key) throw new Error('no signing key is active after rotating the key ring');
     let secret = this.imported.get(key.kid);
     if (!secret) {
       secret = await importJWK(key.privateJwk, key.alg);
