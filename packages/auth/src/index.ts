@@ -8,3 +8,4 @@ export * from './authenticator';
 export * from './memory-store';
 export * from './routes';
 export * from './projection';
+export * from './service-auth';

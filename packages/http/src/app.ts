@@ -84,7 +84,9 @@ export function createHttpApp(options: HttpAppOptions): Express {
 function jsonBody(limit: string): RequestHandler {
   const parse = express.json({ limit, type: ['application/json', 'application/*+json'] });
   return (req, res, next) => {
-    const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+    // An empty body (`Content-Length: 0`, what fetch sends for a bare POST) is no body at all.
+    const length = req.headers['content-length'];
+    const hasBody = (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
     if (hasBody && req.method !== 'GET' && !req.is(['application/json', 'application/*+json'])) {
       return next(
         commonErrors.UNSUPPORTED_MEDIA_TYPE(

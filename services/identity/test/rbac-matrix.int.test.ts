@@ -341,3 +341,32 @@ describe('API keys do not open identity routes (bearer tokens only)', () => {
     expect(await memberById(member.userId)).toMatchObject({ role: 'VIEWER' });
   });
 });
+
+describe('the matrix follows the current role, not the one in the token', () => {
+  it('a demoted ADMIN and a promoted VIEWER are judged by their new role on their next request', async () => {
+    const admin = await id.addMember(owner.token, 'ADMIN');
+    const viewer = await id.addMember(owner.token, 'VIEWER');
+    const demote = await id.api('PATCH', `/v1/members/${admin.userId}`, {
+      token: owner.token,
+      body: { role: 'VIEWER' },
+    });
+    const promote = await id.api('PATCH', `/v1/members/${viewer.userId}`, {
+      token: owner.token,
+      body: { role: 'DEVELOPER' },
+    });
+    expect([demote.status, promote.status]).toEqual([200, 200]);
+
+    const email = `${uniqueName('late')}@example.com`;
+    const invite = await id.api('POST', '/v1/invitations', { token: admin.token, body: { email, role: 'VIEWER' } });
+    expectProblem(invite, 403, 'FORBIDDEN');
+    expect((await listAll('/v1/invitations')).filter((i) => i.email === email)).toEqual([]);
+    const key = await id.api('POST', '/v1/api-keys', { token: viewer.token, body: { name: 'k' } });
+    expect(key.status).toBe(201);
+  });
+
+  it("a removed member's token stops working: 401 MEMBERSHIP_REVOKED", async () => {
+    const member = await id.addMember(owner.token, 'DEVELOPER');
+    expect((await id.api('DELETE', `/v1/members/${member.userId}`, { token: owner.token })).status).toBe(204);
+    expectProblem(await id.api('GET', '/v1/me', { token: member.token }), 401, 'MEMBERSHIP_REVOKED');
+  });
+});
