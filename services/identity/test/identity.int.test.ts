@@ -418,3 +418,13 @@ describe('the identity topic', () => {
     expect(raw).not.toContain('"d":'); // no private JWK member
   });
 });
+
+describe('the API description', () => {
+  it('serves the OpenAPI document of every identity route', async () => {
+    const doc = await id.api('GET', '/openapi.json');
+    expect(doc.status).toBe(200);
+    expect(doc.body.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/v1/auth/signup', '/v1/api-keys/{id}']));
+    expect(doc.body.paths['/v1/members/{userId}'].patch['x-usageflow-permission']).toBe('members:manage');
+  });
+});

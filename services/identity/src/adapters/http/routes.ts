@@ -8,6 +8,7 @@ import {
   type RouteHandler,
 } from '@usageflow/auth';
 import {
+  buildOpenApiDocument,
   IDENTITY_ROUTES,
   type AcceptInvitationBody,
   type CreateApiKeyBody,
@@ -140,5 +141,12 @@ export function identityRoutes(ctx: IdentityContext, keys: KeyRing, authenticato
     },
   };
   const routes: RouteHandler[] = IDENTITY_ROUTES.map((spec) => ({ spec, handle: handlers[spec.operationId] }));
-  return (app: Express) => mountRoutes(app, authenticator, routes);
+  const openapi = buildOpenApiDocument({ title: 'UsageFlow identity API', version: '1.0.0', routes: IDENTITY_ROUTES });
+  return (app: Express) => {
+    // the service's own part of the API description (the edge merges every service's)
+    app.get('/openapi.json', (_req, res) => {
+      res.json(openapi);
+    });
+    mountRoutes(app, authenticator, routes);
+  };
 }
