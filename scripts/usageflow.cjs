@@ -232,8 +232,15 @@ async function start() {
     `  Kafka     ${env.KAFKA_BROKERS}`,
     `  Postgres  ${env.DATABASE_URL.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')}`,
     '',
-    'First API key: sign up at the identity service (POST /v1/auth/signup), then create a key',
-    'with POST /v1/api-keys (the identity issue brings these endpoints). Ctrl-C stops everything.',
+    'Your first API key, in two commands (docs/auth.md explains the rest):',
+    '  1. sign up; the answer carries an accessToken:',
+    `     curl -s -X POST http://localhost:4001/v1/auth/signup -H 'content-type: application/json' \\`,
+    `       -d '{"email":"you@example.com","password":"a long passphrase","organizationName":"Acme"}'`,
+    '  2. create a key with that token; the answer shows the key once:',
+    `     curl -s -X POST http://localhost:4001/v1/api-keys -H 'content-type: application/json' \\`,
+    `       -H "authorization: Bearer $ACCESS_TOKEN" -d '{"name":"my backend"}'`,
+    '',
+    'Ctrl-C stops everything.',
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');
