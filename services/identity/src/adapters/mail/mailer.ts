@@ -61,12 +61,13 @@ export class LogMailer implements Mailer {
   constructor(private readonly logger: Logger) {}
 
   async sendInvitation(m: InvitationMessage): Promise<void> {
-    const { subject } = invitationText(m);
     // NOTE: without SMTP the log is the mail channel, so the link (and its token) is logged on
-    // purpose, at warn so it is seen; configure SMTP_URL in any shared environment.
+    // purpose, in the message itself (what `npm start` shows), at warn so it is seen. Configure
+    // SMTP_URL in any shared environment.
     this.logger.warn(
       { invitationId: m.invitationId, to: m.to, acceptUrl: m.acceptUrl, expiresAt: m.expiresAt.toISOString() },
-      `invitation e-mail (SMTP_URL not set): ${subject}`,
+      `invitation for ${m.to} to ${m.organizationName} as ${m.role} (SMTP_URL not set, so it is here): ` +
+        `${m.acceptUrl} - accept with POST /v1/invitations/accept {"token": "${m.token}", "password": ...}`,
     );
   }
 
