@@ -27,7 +27,9 @@ import {
   requestFingerprint,
   sendStored,
   withIdempotency,
+  type StoredResponse,
 } from '@usageflow/http';
+import type { Knex } from '@usageflow/db';
 import type { Express, Response } from 'express';
 import { createApiKey, listApiKeys, revokeApiKey } from '../../app/api-keys';
 import type { IdentityContext } from '../../app/context';
@@ -48,6 +50,14 @@ function actorOf(req: { auth?: Principal }): Actor {
 
 /** Mounts every identity route on `app`. */
 export function identityRoutes(ctx: IdentityContext, keys: KeyRing, authenticator: Authenticator) {
+  /** Runs a creating request at most once per Idempotency-Key within the actor's organization. */
+  const idempotent = (req: AuthedRequest, actor: Actor, handle: (trx: Knex.Transaction) => Promise<StoredResponse>) =>
+    withIdempotency(
+      ctx.db,
+      { scope: actor.organizationId, key: idempotencyKey(req as never), fingerprint: requestFingerprint(req as never) },
+      handle,
+    );
+
   const handlers: Record<IdentityOperation, Handler> = {
     signup: async (req, res) => {
       res.status(201).json(await signup(ctx, keys, req.body as SignupBody));
@@ -82,19 +92,11 @@ export function identityRoutes(ctx: IdentityContext, keys: KeyRing, authenticato
     createInvitation: async (req, res) => {
       const actor = actorOf(req);
       let deliver: (() => Promise<void>) | undefined;
-      const response = await withIdempotency(
-        ctx.db,
-        {
-          scope: actor.organizationId,
-          key: idempotencyKey(req as never),
-          fingerprint: requestFingerprint(req as never),
-        },
-        async (trx) => {
-          const created = await invite(ctx, trx, actor, req.body as CreateInvitationBody);
-          deliver = created.deliver;
-          return { status: 201, body: created.invitation };
-        },
-      );
+      const response = await idempotent(req, actor, async (trx) => {
+        const created = await invite(ctx, trx, actor, req.body as CreateInvitationBody);
+        deliver = created.deliver;
+        return { status: 201, body: created.invitation };
+      });
       await deliver?.(); // after commit; a replay sends no second e-mail
       sendStored(res, response);
     },
@@ -111,20 +113,12 @@ export function identityRoutes(ctx: IdentityContext, keys: KeyRing, authenticato
     createApiKey: async (req, res) => {
       const actor = actorOf(req);
       let secret: string | undefined;
-      const response = await withIdempotency(
-        ctx.db,
-        {
-          scope: actor.organizationId,
-          key: idempotencyKey(req as never),
-          fingerprint: requestFingerprint(req as never),
-        },
-        async (trx) => {
-          const { key, ...listed } = await createApiKey(ctx, trx, actor, req.body as CreateApiKeyBody);
-          secret = key;
-          // NOTE: the stored replay omits the key: no secret at rest outside its digest.
-          return { status: 201, body: listed };
-        },
-      );
+      const response = await idempotent(req, actor, async (trx) => {
+        const { key, ...listed } = await createApiKey(ctx, trx, actor, req.body as CreateApiKeyBody);
+        secret = key;
+        // NOTE: the stored replay omits the key: no secret at rest outside its digest.
+        return { status: 201, body: listed };
+      });
       if (!response.replayed) response.body = { ...(response.body as object), key: secret };
       sendStored(res, response);
     },
