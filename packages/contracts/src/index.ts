@@ -25,3 +25,4 @@ export * from './http/pagination';
 export * from './http/usage-event';
 export * from './http/openapi';
 export * from './http/identity';
+export * from './http/subscription';
