@@ -1,12 +1,16 @@
-// Composition root of the subscription service. Its schema (catalog, customers, subscriptions,
-// test clocks, period closings, and the identity projection its auth reads) is migrated here;
-// the use cases and routes follow (issue 5, in progress).
+// Composition root of the subscription service: the catalog, customers, subscriptions, billing
+// periods and test clocks (issue 5, in progress: metrics are served so far).
 import { serviceAuthMigrations } from '@usageflow/auth';
 import { runService } from '@usageflow/runtime';
 import { subscriptionMigrations } from './adapters/db/migrations';
+import { buildSubscription } from './service';
 
 void runService({
   name: 'subscription',
   defaultPort: 4002,
   migrations: [...serviceAuthMigrations, ...subscriptionMigrations],
+  wire(deps) {
+    const { routes, workers } = buildSubscription(deps);
+    return { routes, workers };
+  },
 });

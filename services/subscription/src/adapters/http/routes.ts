@@ -1,0 +1,75 @@
+// The subscription HTTP adapter: each route declared in the contracts gets its handler here;
+// auth, the permission/scope check and validation happen in `mountRoutes` from the declaration.
+import { mountRoutes, type AuthedRequest, type Authenticator, type RouteHandler } from '@usageflow/auth';
+import {
+  buildOpenApiDocument,
+  SUBSCRIPTION_ROUTES,
+  type CreateMetricBody,
+  type UpdateMetricBody,
+} from '@usageflow/contracts';
+import type { Knex } from '@usageflow/db';
+import {
+  commonErrors,
+  idempotencyKey,
+  pageRequest,
+  requestFingerprint,
+  sendStored,
+  withIdempotency,
+  type StoredResponse,
+} from '@usageflow/http';
+import type { Express, Response } from 'express';
+import type { Caller, SubscriptionContext } from '../../app/context';
+import { createMetric, getMetric, listMetrics, updateMetric } from '../../app/metrics';
+
+type Handler = (req: AuthedRequest, res: Response) => Promise<void>;
+
+/** The organization a request acts for (from its token or key, never its body). */
+function callerOf(req: AuthedRequest): Caller {
+  if (!req.auth) throw commonErrors.UNAUTHENTICATED('this endpoint requires a bearer token or an API key');
+  return { organizationId: req.auth.organizationId };
+}
+
+/** Mounts the subscription routes implemented so far on `app`. */
+export function subscriptionRoutes(ctx: SubscriptionContext, authenticator: Authenticator) {
+  /** Runs a creating request at most once per Idempotency-Key within the caller's organization. */
+  const idempotent = (req: AuthedRequest, caller: Caller, handle: (trx: Knex.Transaction) => Promise<StoredResponse>) =>
+    withIdempotency(
+      ctx.db,
+      {
+        scope: caller.organizationId,
+        key: idempotencyKey(req as never),
+        fingerprint: requestFingerprint(req as never),
+      },
+      handle,
+    );
+
+  const handlers: Partial<Record<string, Handler>> = {
+    createMetric: async (req, res) => {
+      const caller = callerOf(req);
+      const response = await idempotent(req, caller, async (trx) => ({
+        status: 201,
+        body: await createMetric(ctx, trx, caller, req.body as CreateMetricBody),
+      }));
+      sendStored(res, response);
+    },
+    listMetrics: async (req, res) => {
+      res.json(await listMetrics(ctx, callerOf(req), pageRequest(req.query)));
+    },
+    getMetric: async (req, res) => {
+      res.json(await getMetric(ctx, callerOf(req), String(req.params.key)));
+    },
+    updateMetric: async (req, res) => {
+      res.json(await updateMetric(ctx, callerOf(req), String(req.params.key), req.body as UpdateMetricBody));
+    },
+  };
+  // NOTE: issue 5 is in progress: routes without a handler yet are not mounted (404 ROUTE_NOT_FOUND).
+  const implemented = SUBSCRIPTION_ROUTES.filter((spec) => handlers[spec.operationId]);
+  const routes: RouteHandler[] = implemented.map((spec) => ({ spec, handle: handlers[spec.operationId]! }));
+  const openapi = buildOpenApiDocument({ title: 'UsageFlow subscription API', version: '1.0.0', routes: implemented });
+  return (app: Express) => {
+    app.get('/openapi.json', (_req, res) => {
+      res.json(openapi);
+    });
+    mountRoutes(app, authenticator, routes);
+  };
+}
