@@ -4,7 +4,9 @@ import { mountRoutes, type AuthedRequest, type Authenticator, type RouteHandler 
 import {
   buildOpenApiDocument,
   SUBSCRIPTION_ROUTES,
+  type CreateCustomerBody,
   type CreateMetricBody,
+  type UpdateCustomerBody,
   type UpdateMetricBody,
 } from '@usageflow/contracts';
 import type { Knex } from '@usageflow/db';
@@ -19,6 +21,7 @@ import {
 } from '@usageflow/http';
 import type { Express, Response } from 'express';
 import type { Caller, SubscriptionContext } from '../../app/context';
+import { createCustomer, getCustomer, listCustomers, updateCustomer } from '../../app/customers';
 import { createMetric, getMetric, listMetrics, updateMetric } from '../../app/metrics';
 
 type Handler = (req: AuthedRequest, res: Response) => Promise<void>;
@@ -60,6 +63,24 @@ export function subscriptionRoutes(ctx: SubscriptionContext, authenticator: Auth
     },
     updateMetric: async (req, res) => {
       res.json(await updateMetric(ctx, callerOf(req), String(req.params.key), req.body as UpdateMetricBody));
+    },
+    createCustomer: async (req, res) => {
+      const caller = callerOf(req);
+      const response = await idempotent(req, caller, async (trx) => ({
+        status: 201,
+        body: await createCustomer(ctx, trx, caller, req.body as CreateCustomerBody),
+      }));
+      sendStored(res, response);
+    },
+    listCustomers: async (req, res) => {
+      res.json(await listCustomers(ctx, callerOf(req), pageRequest(req.query)));
+    },
+    getCustomer: async (req, res) => {
+      res.json(await getCustomer(ctx, callerOf(req), String(req.params.customerId)));
+    },
+    updateCustomer: async (req, res) => {
+      const body = req.body as UpdateCustomerBody;
+      res.json(await updateCustomer(ctx, callerOf(req), String(req.params.customerId), body));
     },
   };
   // NOTE: issue 5 is in progress: routes without a handler yet are not mounted (404 ROUTE_NOT_FOUND).
