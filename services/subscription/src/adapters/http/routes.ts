@@ -6,6 +6,8 @@ import {
   SUBSCRIPTION_ROUTES,
   type CreateCustomerBody,
   type CreateMetricBody,
+  type CreatePlanBody,
+  type CreatePlanVersionBody,
   type UpdateCustomerBody,
   type UpdateMetricBody,
 } from '@usageflow/contracts';
@@ -23,6 +25,7 @@ import type { Express, Response } from 'express';
 import type { Caller, SubscriptionContext } from '../../app/context';
 import { createCustomer, getCustomer, listCustomers, updateCustomer } from '../../app/customers';
 import { createMetric, getMetric, listMetrics, updateMetric } from '../../app/metrics';
+import { archivePlan, createPlan, createPlanVersion, getPlan, listPlans } from '../../app/plans';
 
 type Handler = (req: AuthedRequest, res: Response) => Promise<void>;
 
@@ -81,6 +84,33 @@ export function subscriptionRoutes(ctx: SubscriptionContext, authenticator: Auth
     updateCustomer: async (req, res) => {
       const body = req.body as UpdateCustomerBody;
       res.json(await updateCustomer(ctx, callerOf(req), String(req.params.customerId), body));
+    },
+    createPlan: async (req, res) => {
+      const caller = callerOf(req);
+      const response = await idempotent(req, caller, async (trx) => ({
+        status: 201,
+        body: await createPlan(ctx, trx, caller, req.body as CreatePlanBody),
+      }));
+      sendStored(res, response);
+    },
+    createPlanVersion: async (req, res) => {
+      const caller = callerOf(req);
+      const code = String(req.params.code);
+      const response = await idempotent(req, caller, async (trx) => ({
+        status: 201,
+        body: await createPlanVersion(ctx, trx, caller, code, req.body as CreatePlanVersionBody),
+      }));
+      sendStored(res, response);
+    },
+    archivePlan: async (req, res) => {
+      res.json(await archivePlan(ctx, callerOf(req), String(req.params.code)));
+    },
+    getPlan: async (req, res) => {
+      const version = req.query.version === undefined ? undefined : Number(req.query.version);
+      res.json(await getPlan(ctx, callerOf(req), String(req.params.code), version));
+    },
+    listPlans: async (req, res) => {
+      res.json(await listPlans(ctx, callerOf(req), pageRequest(req.query)));
     },
   };
   // NOTE: issue 5 is in progress: routes without a handler yet are not mounted (404 ROUTE_NOT_FOUND).
