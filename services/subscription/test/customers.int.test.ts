@@ -66,3 +66,34 @@ describe('customers', () => {
     expect([clock.status, clock.body.code]).toEqual([404, 'TEST_CLOCK_NOT_FOUND']);
   });
 });
+
+describe('test clocks', () => {
+  it('are created frozen at a time, read back in-tenant only, and a customer can run on one', async () => {
+    const org = randomUUID();
+    const owner = await s.tokenFor(org, 'OWNER');
+    const clock = await s.api('POST', '/v1/test-clocks', {
+      token: owner,
+      body: { name: 'March run', frozenTime: '2025-03-01T00:00:00.000Z' },
+    });
+    expect(clock.status).toBe(201);
+    expect(clock.body).toMatchObject({ name: 'March run', frozenTime: '2025-03-01T00:00:00.000Z' });
+    expect((await s.api('GET', `/v1/test-clocks/${clock.body.id}`, { token: owner })).body).toEqual(clock.body);
+    const stranger = await s.tokenFor(randomUUID(), 'OWNER');
+    expect((await s.api('GET', `/v1/test-clocks/${clock.body.id}`, { token: stranger })).status).toBe(404);
+    const onStrangersClock = await s.api('POST', '/v1/customers', {
+      token: stranger,
+      body: { customerId: 'x', name: 'X', testClockId: clock.body.id },
+    });
+    expect(onStrangersClock.status).toBe(404);
+    const customer = await s.api('POST', '/v1/customers', {
+      token: owner,
+      body: { customerId: 'user_123', name: 'Test user', testClockId: clock.body.id },
+    });
+    expect([customer.status, customer.body.testClockId]).toEqual([201, clock.body.id]);
+    const bad = await s.api('POST', '/v1/test-clocks', {
+      token: owner,
+      body: { frozenTime: '2025-03-01T00:00:00+02:00' },
+    });
+    expect([bad.status, bad.body.errors[0].field]).toEqual([400, 'frozenTime']);
+  });
+});

@@ -8,6 +8,7 @@ import {
   type CreateMetricBody,
   type CreatePlanBody,
   type CreatePlanVersionBody,
+  type CreateTestClockBody,
   type UpdateCustomerBody,
   type UpdateMetricBody,
 } from '@usageflow/contracts';
@@ -26,6 +27,7 @@ import type { Caller, SubscriptionContext } from '../../app/context';
 import { createCustomer, getCustomer, listCustomers, updateCustomer } from '../../app/customers';
 import { createMetric, getMetric, listMetrics, updateMetric } from '../../app/metrics';
 import { archivePlan, createPlan, createPlanVersion, getPlan, listPlans } from '../../app/plans';
+import { createTestClock, getTestClock, listTestClocks } from '../../app/test-clocks';
 
 type Handler = (req: AuthedRequest, res: Response) => Promise<void>;
 
@@ -111,6 +113,20 @@ export function subscriptionRoutes(ctx: SubscriptionContext, authenticator: Auth
     },
     listPlans: async (req, res) => {
       res.json(await listPlans(ctx, callerOf(req), pageRequest(req.query)));
+    },
+    createTestClock: async (req, res) => {
+      const caller = callerOf(req);
+      const response = await idempotent(req, caller, async (trx) => ({
+        status: 201,
+        body: await createTestClock(ctx, trx, caller, req.body as CreateTestClockBody),
+      }));
+      sendStored(res, response);
+    },
+    getTestClock: async (req, res) => {
+      res.json(await getTestClock(ctx, callerOf(req), String(req.params.id)));
+    },
+    listTestClocks: async (req, res) => {
+      res.json(await listTestClocks(ctx, callerOf(req), pageRequest(req.query)));
     },
   };
   // NOTE: issue 5 is in progress: routes without a handler yet are not mounted (404 ROUTE_NOT_FOUND).
