@@ -8,6 +8,7 @@ import {
   type CreateMetricBody,
   type CreatePlanBody,
   type CreatePlanVersionBody,
+  type CreateSubscriptionBody,
   type CreateTestClockBody,
   type UpdateCustomerBody,
   type UpdateMetricBody,
@@ -27,6 +28,7 @@ import type { Caller, SubscriptionContext } from '../../app/context';
 import { createCustomer, getCustomer, listCustomers, updateCustomer } from '../../app/customers';
 import { createMetric, getMetric, listMetrics, updateMetric } from '../../app/metrics';
 import { archivePlan, createPlan, createPlanVersion, getPlan, listPlans } from '../../app/plans';
+import { createSubscription, getSubscription, listSubscriptions } from '../../app/subscriptions';
 import { createTestClock, getTestClock, listTestClocks } from '../../app/test-clocks';
 
 type Handler = (req: AuthedRequest, res: Response) => Promise<void>;
@@ -127,6 +129,24 @@ export function subscriptionRoutes(ctx: SubscriptionContext, authenticator: Auth
     },
     listTestClocks: async (req, res) => {
       res.json(await listTestClocks(ctx, callerOf(req), pageRequest(req.query)));
+    },
+    createSubscription: async (req, res) => {
+      const caller = callerOf(req);
+      const response = await idempotent(req, caller, async (trx) => ({
+        status: 201,
+        body: await createSubscription(ctx, trx, caller, req.body as CreateSubscriptionBody),
+      }));
+      sendStored(res, response);
+    },
+    getSubscription: async (req, res) => {
+      res.json(await getSubscription(ctx, callerOf(req), String(req.params.id)));
+    },
+    listSubscriptions: async (req, res) => {
+      const filter = {
+        customerId: typeof req.query.customerId === 'string' ? req.query.customerId : undefined,
+        status: typeof req.query.status === 'string' ? req.query.status : undefined,
+      };
+      res.json(await listSubscriptions(ctx, callerOf(req), pageRequest(req.query), filter));
     },
   };
   // NOTE: issue 5 is in progress: routes without a handler yet are not mounted (404 ROUTE_NOT_FOUND).
