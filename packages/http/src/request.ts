@@ -2,6 +2,7 @@
 // schemas, pagination parameters parsed once, cursors opaque and tamper-evident.
 import { parsePageQuery, validateBody, type FieldIssue, type PageOf, type PageRequest } from '@usageflow/contracts';
 import type { Static, TSchema } from '@sinclair/typebox';
+import type { Knex } from 'knex';
 import { commonErrors, type FieldProblem } from './problem';
 
 const PROPERTY_ISSUE = /^must (have required|NOT have additional) property '(.+)'$/;
@@ -71,3 +72,58 @@ export function toPage<T>(rows: readonly T[], limit: number, positionOf: (row: T
   const last = data[data.length - 1];
   return { data, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(positionOf(last)) : null };
 }
+
+/** One sort column of a keyset page: the SQL column, the row field it reads, and its type. */
+export interface KeysetColumn<R> {
+  column: string;
+  field: keyof R;
+  type: 'timestamptz' | 'uuid' | 'text';
+}
+
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A cursor value as stored: instants as ISO strings, the rest as they are. */
+function cursorValue(value: unknown, type: KeysetColumn<unknown>['type']): string {
+  return type === 'timestamptz' ? new Date(value as string).toISOString() : String(value);
+}
+
+/** Whether a decoded cursor value could have come from `cursorValue` (else INVALID_CURSOR, never a 500). */
+function validCursorValue(value: unknown, type: KeysetColumn<unknown>['type']): boolean {
+  if (typeof value !== 'string') return false;
+  if (type === 'timestamptz') return !Number.isNaN(Date.parse(value));
+  if (type === 'uuid') return UUID_TEXT.test(value);
+  return true;
+}
+
+/**
+ * One page of `query` in keyset order over `columns` (ascending), fetching `limit + 1` rows:
+ * the cursor holds the last row's sort key, checked before it reaches SQL.
+ */
+export async function keysetPage<R extends object, T>(
+  query: Knex.QueryBuilder,
+  page: PageRequest,
+  columns: readonly KeysetColumn<R>[],
+  toItem: (row: R) => T,
+): Promise<PageOf<T>> {
+  if (page.cursor) {
+    const values = decodeCursor(page.cursor, columns.length);
+    if (!values.every((v, i) => validCursorValue(v, columns[i]!.type)))
+      throw commonErrors.INVALID_CURSOR('the cursor was not issued by this API');
+    const tuple = (parts: string[]) => `(${parts.join(', ')})`;
+    query.whereRaw(`${tuple(columns.map(() => '??'))} > ${tuple(columns.map((c) => `?::${c.type}`))}`, [
+      ...columns.map((c) => c.column),
+      ...values,
+    ]);
+  }
+  const rows = (await query
+    .orderBy(columns.map((c) => ({ column: c.column, order: 'asc' as const })))
+    .limit(page.limit + 1)) as R[];
+  const result = toPage(rows, page.limit, (r) => columns.map((c) => cursorValue(r[c.field], c.type)));
+  return { data: result.data.map(toItem), nextCursor: result.nextCursor };
+}
+
+/** The usual keyset order: creation time, then a uuid `id` to break ties. */
+export const CREATED_ORDER: readonly KeysetColumn<{ created_at: unknown; id: unknown }>[] = [
+  { column: 'created_at', field: 'created_at', type: 'timestamptz' },
+  { column: 'id', field: 'id', type: 'uuid' },
+];

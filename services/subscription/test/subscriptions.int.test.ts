@@ -122,6 +122,10 @@ describe('subscriptions', () => {
     const listed = await s.api('GET', '/v1/subscriptions?customerId=user_123&status=ACTIVE', { token });
     expect(listed.body.data.map((x: { id: string }) => x.id)).toEqual([created.body.id]);
     expect((await s.api('GET', '/v1/subscriptions?status=CANCELLED', { token })).body.data).toEqual([]);
+    // a forged cursor of the right shape but a non-uuid id is refused before it reaches SQL
+    const forged = Buffer.from(JSON.stringify(['2025-01-01T00:00:00.000Z', 'x'])).toString('base64url');
+    const bad = await s.api('GET', `/v1/subscriptions?cursor=${forged}`, { token });
+    expect([bad.status, bad.body.code]).toEqual([400, 'INVALID_CURSOR']);
     const stranger = await s.tokenFor(randomUUID(), 'OWNER');
     expect((await s.api('GET', `/v1/subscriptions/${created.body.id}`, { token: stranger })).status).toBe(404);
     expect((await s.api('GET', '/v1/subscriptions', { token: stranger })).body.data).toEqual([]);

@@ -10,12 +10,12 @@ import {
   type PageRequest,
 } from '@usageflow/contracts';
 import { appendToOutbox, type Knex } from '@usageflow/db';
+import { CREATED_ORDER, keysetPage } from '@usageflow/http';
 import { randomUUID } from 'node:crypto';
 import { identityErrors } from '../domain/errors';
 import { API_KEY_RANDOM_BYTES, newApiKey } from '../domain/secrets';
 import { PRODUCER, type IdentityContext } from './context';
 import type { Actor } from './members';
-import { keysetPage } from './pages';
 
 interface ApiKeyRow extends Record<string, unknown> {
   id: string;
@@ -98,7 +98,7 @@ export function listApiKeys(ctx: IdentityContext, actor: Actor, page: PageReques
       .where({ organization_id: actor.organizationId })
       .select('id', 'name', 'prefix', 'mode', 'scopes', 'created_by', 'created_at', 'last_used_at', 'revoked_at'),
     page,
-    { time: 'created_at', id: 'id', timeKey: 'created_at', idKey: 'id' },
+    CREATED_ORDER,
     toApiKey,
   );
 }

@@ -10,6 +10,7 @@ import {
   type TokenResponse,
 } from '@usageflow/contracts';
 import { appendToOutbox, type Knex } from '@usageflow/db';
+import { CREATED_ORDER, keysetPage } from '@usageflow/http';
 import { randomUUID } from 'node:crypto';
 import { identityErrors } from '../domain/errors';
 import { decideAccept, decideInvite, decideRevokeInvitation, invitationStatus } from '../domain/invitations';
@@ -17,7 +18,6 @@ import { emailKey, newOpaqueToken, sha256Hex } from '../domain/secrets';
 import { PRODUCER, type IdentityContext } from './context';
 import type { KeyRing } from './key-ring';
 import type { Actor } from './members';
-import { keysetPage } from './pages';
 import { hashNewPassword, verifyPassword } from './passwords';
 import { issueSession } from './tokens';
 
@@ -136,7 +136,7 @@ export function listInvitations(ctx: IdentityContext, actor: Actor, page: PageRe
   return keysetPage<InvitationRow, Invitation>(
     ctx.db('invitations').where({ organization_id: actor.organizationId }).select(),
     page,
-    { time: 'created_at', id: 'id', timeKey: 'created_at', idKey: 'id' },
+    CREATED_ORDER,
     (r) => toInvitation(r, now),
   );
 }

@@ -10,12 +10,11 @@ import {
   type Role,
 } from '@usageflow/contracts';
 import { appendToOutbox, type Knex } from '@usageflow/db';
-import { commonErrors } from '@usageflow/http';
+import { commonErrors, keysetPage } from '@usageflow/http';
 import { randomUUID } from 'node:crypto';
 import { identityErrors } from '../domain/errors';
 import { decideRemoval, decideRoleChange } from '../domain/members';
 import { PRODUCER, type IdentityContext } from './context';
-import { keysetPage } from './pages';
 import { organizationsOf } from './tokens';
 
 /** A signed-in person acting in one organization. */
@@ -74,7 +73,10 @@ export function listMembers(ctx: IdentityContext, actor: Actor, page: PageReques
   return keysetPage<MemberRow, Member>(
     membersOf(ctx.db, actor.organizationId),
     page,
-    { time: 'm.joined_at', id: 'm.user_id', timeKey: 'joined_at', idKey: 'user_id' },
+    [
+      { column: 'm.joined_at', field: 'joined_at', type: 'timestamptz' },
+      { column: 'm.user_id', field: 'user_id', type: 'uuid' },
+    ],
     toMember,
   );
 }

@@ -9,7 +9,7 @@ import {
   type UpdateCustomerBody,
 } from '@usageflow/contracts';
 import { appendToOutbox, type Knex } from '@usageflow/db';
-import { commonErrors, decodeCursor, toPage } from '@usageflow/http';
+import { keysetPage } from '@usageflow/http';
 import { randomUUID } from 'node:crypto';
 import { subscriptionErrors } from '../domain/errors';
 import { isUniqueViolation, lockOrganization, PRODUCER, type Caller, type SubscriptionContext } from './context';
@@ -86,21 +86,16 @@ export async function createCustomer(
 }
 
 /** `GET /v1/customers`: ordered by creation. */
-export async function listCustomers(
-  ctx: SubscriptionContext,
-  caller: Caller,
-  page: PageRequest,
-): Promise<PageOf<Customer>> {
-  const q = ctx.db<CustomerRow>('customers').where({ organization_id: caller.organizationId });
-  if (page.cursor) {
-    const [time, id] = decodeCursor(page.cursor, 2);
-    if (typeof time !== 'string' || Number.isNaN(Date.parse(time)) || typeof id !== 'string')
-      throw commonErrors.INVALID_CURSOR('the cursor was not issued by this API');
-    q.andWhereRaw('(created_at, customer_id) > (?::timestamptz, ?)', [time, id]);
-  }
-  const rows = await q.orderBy([{ column: 'created_at' }, { column: 'customer_id' }]).limit(page.limit + 1);
-  const result = toPage(rows, page.limit, (r) => [new Date(r.created_at).toISOString(), r.customer_id]);
-  return { data: result.data.map(toCustomer), nextCursor: result.nextCursor };
+export function listCustomers(ctx: SubscriptionContext, caller: Caller, page: PageRequest): Promise<PageOf<Customer>> {
+  return keysetPage<CustomerRow, Customer>(
+    ctx.db('customers').where({ organization_id: caller.organizationId }),
+    page,
+    [
+      { column: 'created_at', field: 'created_at', type: 'timestamptz' },
+      { column: 'customer_id', field: 'customer_id', type: 'text' },
+    ],
+    toCustomer,
+  );
 }
 
 /** `GET /v1/customers/{customerId}`. */

@@ -9,7 +9,7 @@ import {
   type UpdateMetricBody,
 } from '@usageflow/contracts';
 import { appendToOutbox, type Knex } from '@usageflow/db';
-import { commonErrors, decodeCursor, toPage } from '@usageflow/http';
+import { keysetPage } from '@usageflow/http';
 import { randomUUID } from 'node:crypto';
 import { subscriptionErrors } from '../domain/errors';
 import { isUniqueViolation, lockOrganization, PRODUCER, type Caller, type SubscriptionContext } from './context';
@@ -93,20 +93,13 @@ export async function createMetric(
 }
 
 /** `GET /v1/metrics`: ordered by key. */
-export async function listMetrics(
-  ctx: SubscriptionContext,
-  caller: Caller,
-  page: PageRequest,
-): Promise<PageOf<Metric>> {
-  const q = ctx.db<MetricRow>('metrics').where({ organization_id: caller.organizationId });
-  if (page.cursor) {
-    const [after] = decodeCursor(page.cursor, 1);
-    if (typeof after !== 'string') throw commonErrors.INVALID_CURSOR('the cursor was not issued by this API');
-    q.andWhere('key', '>', after);
-  }
-  const rows = await q.orderBy('key').limit(page.limit + 1);
-  const result = toPage(rows, page.limit, (r) => [r.key]);
-  return { data: result.data.map(toMetric), nextCursor: result.nextCursor };
+export function listMetrics(ctx: SubscriptionContext, caller: Caller, page: PageRequest): Promise<PageOf<Metric>> {
+  return keysetPage<MetricRow, Metric>(
+    ctx.db('metrics').where({ organization_id: caller.organizationId }),
+    page,
+    [{ column: 'key', field: 'key', type: 'text' }],
+    toMetric,
+  );
 }
 
 /** `GET /v1/metrics/{key}`: another organization's key is simply not found. */

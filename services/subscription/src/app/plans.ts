@@ -10,7 +10,7 @@ import {
   type Plan,
 } from '@usageflow/contracts';
 import { appendToOutbox, type Knex } from '@usageflow/db';
-import { commonErrors, decodeCursor, toPage } from '@usageflow/http';
+import { commonErrors, keysetPage } from '@usageflow/http';
 import { randomUUID } from 'node:crypto';
 import { subscriptionErrors } from '../domain/errors';
 import { isUniqueViolation, lockOrganization, PRODUCER, type Caller, type SubscriptionContext } from './context';
@@ -215,14 +215,11 @@ export function getPlan(ctx: SubscriptionContext, caller: Caller, code: string, 
 }
 
 /** `GET /v1/plans`: latest versions, ordered by code. */
-export async function listPlans(ctx: SubscriptionContext, caller: Caller, page: PageRequest): Promise<PageOf<Plan>> {
-  const q = planQuery(ctx.db, caller).andWhereRaw('v.version = p.latest_version');
-  if (page.cursor) {
-    const [after] = decodeCursor(page.cursor, 1);
-    if (typeof after !== 'string') throw commonErrors.INVALID_CURSOR('the cursor was not issued by this API');
-    q.andWhere('p.code', '>', after);
-  }
-  const rows = await q.orderBy('p.code').limit(page.limit + 1);
-  const result = toPage(rows, page.limit, (r) => [r.code]);
-  return { data: result.data.map(toPlan), nextCursor: result.nextCursor };
+export function listPlans(ctx: SubscriptionContext, caller: Caller, page: PageRequest): Promise<PageOf<Plan>> {
+  return keysetPage<PlanRow, Plan>(
+    planQuery(ctx.db, caller).andWhereRaw('v.version = p.latest_version'),
+    page,
+    [{ column: 'p.code', field: 'code', type: 'text' }],
+    toPlan,
+  );
 }

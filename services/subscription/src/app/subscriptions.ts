@@ -9,7 +9,7 @@ import {
   type Subscription,
 } from '@usageflow/contracts';
 import { appendToOutbox, type Knex } from '@usageflow/db';
-import { commonErrors, decodeCursor, toPage } from '@usageflow/http';
+import { CREATED_ORDER, keysetPage } from '@usageflow/http';
 import { randomUUID } from 'node:crypto';
 import { subscriptionErrors } from '../domain/errors';
 import { billingAnchor, periodAt } from '../domain/periods';
@@ -147,27 +147,14 @@ export async function getSubscription(ctx: SubscriptionContext, caller: Caller, 
 }
 
 /** `GET /v1/subscriptions?customerId=&status=`: ordered by creation. */
-export async function listSubscriptions(
+export function listSubscriptions(
   ctx: SubscriptionContext,
   caller: Caller,
   page: PageRequest,
   filter: { customerId?: string; status?: string },
 ): Promise<PageOf<Subscription>> {
-  const q = ctx.db<SubscriptionRow>('subscriptions').where({ organization_id: caller.organizationId });
+  const q = ctx.db('subscriptions').where({ organization_id: caller.organizationId });
   if (filter.customerId !== undefined) q.andWhere({ customer_id: filter.customerId });
-  if (filter.status !== undefined) q.andWhere({ status: filter.status as Subscription['status'] });
-  if (page.cursor) {
-    const [time, id] = decodeCursor(page.cursor, 2);
-    if (
-      typeof time !== 'string' ||
-      Number.isNaN(Date.parse(time)) ||
-      typeof id !== 'string' ||
-      !/^[0-9a-f-]{36}$/.test(id)
-    )
-      throw commonErrors.INVALID_CURSOR('the cursor was not issued by this API');
-    q.andWhereRaw('(created_at, id) > (?::timestamptz, ?::uuid)', [time, id]);
-  }
-  const rows = await q.orderBy([{ column: 'created_at' }, { column: 'id' }]).limit(page.limit + 1);
-  const result = toPage(rows, page.limit, (r) => [new Date(r.created_at).toISOString(), r.id]);
-  return { data: result.data.map(toSubscription), nextCursor: result.nextCursor };
+  if (filter.status !== undefined) q.andWhere({ status: filter.status });
+  return keysetPage<SubscriptionRow, Subscription>(q, page, CREATED_ORDER, toSubscription);
 }

@@ -8,7 +8,7 @@ import {
   type TestClock,
 } from '@usageflow/contracts';
 import { appendToOutbox, type Knex } from '@usageflow/db';
-import { commonErrors, decodeCursor, toPage } from '@usageflow/http';
+import { CREATED_ORDER, keysetPage } from '@usageflow/http';
 import { randomUUID } from 'node:crypto';
 import { subscriptionErrors } from '../domain/errors';
 import { PRODUCER, type Caller, type SubscriptionContext } from './context';
@@ -64,24 +64,15 @@ export async function getTestClock(ctx: SubscriptionContext, caller: Caller, id:
 }
 
 /** `GET /v1/test-clocks`: ordered by creation. */
-export async function listTestClocks(
+export function listTestClocks(
   ctx: SubscriptionContext,
   caller: Caller,
   page: PageRequest,
 ): Promise<PageOf<TestClock>> {
-  const q = ctx.db<TestClockRow>('test_clocks').where({ organization_id: caller.organizationId });
-  if (page.cursor) {
-    const [time, id] = decodeCursor(page.cursor, 2);
-    if (
-      typeof time !== 'string' ||
-      Number.isNaN(Date.parse(time)) ||
-      typeof id !== 'string' ||
-      !/^[0-9a-f-]{36}$/.test(id)
-    )
-      throw commonErrors.INVALID_CURSOR('the cursor was not issued by this API');
-    q.andWhereRaw('(created_at, id) > (?::timestamptz, ?::uuid)', [time, id]);
-  }
-  const rows = await q.orderBy([{ column: 'created_at' }, { column: 'id' }]).limit(page.limit + 1);
-  const result = toPage(rows, page.limit, (r) => [new Date(r.created_at).toISOString(), r.id]);
-  return { data: result.data.map(toTestClock), nextCursor: result.nextCursor };
+  return keysetPage<TestClockRow, TestClock>(
+    ctx.db('test_clocks').where({ organization_id: caller.organizationId }),
+    page,
+    CREATED_ORDER,
+    toTestClock,
+  );
 }
