@@ -35,8 +35,13 @@ export const idempotencyMigration = {
 
 const KEY = /^[\x21-\x7e]{1,255}$/; // printable ASCII, no spaces
 
+/** What idempotency reads of a request (any express request, whatever its typed params). */
+export type IdempotentRequest = Pick<Request, 'method' | 'baseUrl' | 'path' | 'body'> & {
+  header(name: string): string | undefined;
+};
+
 /** The request's Idempotency-Key, if any; a malformed one is a 400. */
-export function idempotencyKey(req: Request): string | undefined {
+export function idempotencyKey(req: IdempotentRequest): string | undefined {
   const key = req.header('idempotency-key');
   if (key === undefined) return undefined;
   if (!KEY.test(key))
@@ -45,7 +50,7 @@ export function idempotencyKey(req: Request): string | undefined {
 }
 
 /** A fingerprint of what the request asks for: same key + different fingerprint = misuse. */
-export function requestFingerprint(req: Request): string {
+export function requestFingerprint(req: IdempotentRequest): string {
   return createHash('sha256')
     .update(`${req.method} ${req.baseUrl}${req.path}\n${JSON.stringify(req.body ?? null)}`)
     .digest('hex');
@@ -82,6 +87,19 @@ export async function withIdempotency(
       .update({ response_status: response.status, response_body: JSON.stringify(response.body ?? null) });
     return { ...response, replayed: false };
   });
+}
+
+/**
+ * `withIdempotency` for a creating request: its Idempotency-Key and fingerprint, scoped to
+ * `scope` (the caller's organization).
+ */
+export function idempotentRequest(
+  db: Knex,
+  req: IdempotentRequest,
+  scope: string,
+  handle: (trx: Knex.Transaction) => Promise<StoredResponse>,
+): Promise<StoredResponse & { replayed: boolean }> {
+  return withIdempotency(db, { scope, key: idempotencyKey(req), fingerprint: requestFingerprint(req) }, handle);
 }
 
 /** Sends a (possibly replayed) stored response; a replay says so in `Idempotent-Replayed`. */

@@ -1,12 +1,6 @@
 // The identity HTTP adapter: each route declared in the contracts gets its handler here; auth,
 // the permission check and validation happen in `mountRoutes` from the declaration.
-import {
-  mountRoutes,
-  type AuthedRequest,
-  type Authenticator,
-  type Principal,
-  type RouteHandler,
-} from '@usageflow/auth';
+import { mountRoutes, requireUser, type AuthedRequest, type Authenticator, type RouteHandler } from '@usageflow/auth';
 import {
   buildOpenApiDocument,
   IDENTITY_ROUTES,
@@ -20,16 +14,7 @@ import {
   type SignupBody,
   type UpdateMemberBody,
 } from '@usageflow/contracts';
-import {
-  commonErrors,
-  idempotencyKey,
-  pageRequest,
-  requestFingerprint,
-  sendStored,
-  withIdempotency,
-  type StoredResponse,
-} from '@usageflow/http';
-import type { Knex } from '@usageflow/db';
+import { idempotentRequest, pageRequest, sendStored } from '@usageflow/http';
 import type { Express, Response } from 'express';
 import { createApiKey, listApiKeys, revokeApiKey } from '../../app/api-keys';
 import type { IdentityContext } from '../../app/context';
@@ -41,23 +26,13 @@ import { login, logout, refresh, signup } from '../../app/sessions';
 type Handler = (req: AuthedRequest, res: Response) => Promise<void>;
 
 /** The signed-in person behind a JWT route. */
-function actorOf(req: { auth?: Principal }): Actor {
-  const p = req.auth;
-  if (!p) throw commonErrors.UNAUTHENTICATED('this endpoint requires a bearer token');
-  if (p.kind !== 'user') throw commonErrors.FORBIDDEN('this endpoint is for people signed in, not API keys');
-  return { userId: p.userId, organizationId: p.organizationId, role: p.role };
+function actorOf(req: AuthedRequest): Actor {
+  const { userId, organizationId, role } = requireUser(req);
+  return { userId, organizationId, role };
 }
 
 /** Mounts every identity route on `app`. */
 export function identityRoutes(ctx: IdentityContext, keys: KeyRing, authenticator: Authenticator) {
-  /** Runs a creating request at most once per Idempotency-Key within the actor's organization. */
-  const idempotent = (req: AuthedRequest, actor: Actor, handle: (trx: Knex.Transaction) => Promise<StoredResponse>) =>
-    withIdempotency(
-      ctx.db,
-      { scope: actor.organizationId, key: idempotencyKey(req as never), fingerprint: requestFingerprint(req as never) },
-      handle,
-    );
-
   const handlers: Record<IdentityOperation, Handler> = {
     signup: async (req, res) => {
       res.status(201).json(await signup(ctx, keys, req.body as SignupBody));
@@ -92,7 +67,7 @@ export function identityRoutes(ctx: IdentityContext, keys: KeyRing, authenticato
     createInvitation: async (req, res) => {
       const actor = actorOf(req);
       let deliver: (() => Promise<void>) | undefined;
-      const response = await idempotent(req, actor, async (trx) => {
+      const response = await idempotentRequest(ctx.db, req, actor.organizationId, async (trx) => {
         const created = await invite(ctx, trx, actor, req.body as CreateInvitationBody);
         deliver = created.deliver;
         return { status: 201, body: created.invitation };
@@ -113,7 +88,7 @@ export function identityRoutes(ctx: IdentityContext, keys: KeyRing, authenticato
     createApiKey: async (req, res) => {
       const actor = actorOf(req);
       let secret: string | undefined;
-      const response = await idempotent(req, actor, async (trx) => {
+      const response = await idempotentRequest(ctx.db, req, actor.organizationId, async (trx) => {
         const { key, ...listed } = await createApiKey(ctx, trx, actor, req.body as CreateApiKeyBody);
         secret = key;
         // NOTE: the stored replay omits the key: no secret at rest outside its digest.

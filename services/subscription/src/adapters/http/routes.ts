@@ -1,6 +1,6 @@
 // The subscription HTTP adapter: each route declared in the contracts gets its handler here;
 // auth, the permission/scope check and validation happen in `mountRoutes` from the declaration.
-import { mountRoutes, type AuthedRequest, type Authenticator, type RouteHandler } from '@usageflow/auth';
+import { mountRoutes, principalOf, type AuthedRequest, type Authenticator, type RouteHandler } from '@usageflow/auth';
 import {
   buildOpenApiDocument,
   SUBSCRIPTION_ROUTES,
@@ -14,15 +14,7 @@ import {
   type UpdateMetricBody,
 } from '@usageflow/contracts';
 import type { Knex } from '@usageflow/db';
-import {
-  commonErrors,
-  idempotencyKey,
-  pageRequest,
-  requestFingerprint,
-  sendStored,
-  withIdempotency,
-  type StoredResponse,
-} from '@usageflow/http';
+import { idempotentRequest, pageRequest, sendStored } from '@usageflow/http';
 import type { Express, Response } from 'express';
 import type { Caller, SubscriptionContext } from '../../app/context';
 import { createCustomer, getCustomer, listCustomers, updateCustomer } from '../../app/customers';
@@ -34,34 +26,24 @@ import { createTestClock, getTestClock, listTestClocks } from '../../app/test-cl
 type Handler = (req: AuthedRequest, res: Response) => Promise<void>;
 
 /** The organization a request acts for (from its token or key, never its body). */
-function callerOf(req: AuthedRequest): Caller {
-  if (!req.auth) throw commonErrors.UNAUTHENTICATED('this endpoint requires a bearer token or an API key');
-  return { organizationId: req.auth.organizationId };
-}
+const callerOf = (req: AuthedRequest): Caller => ({ organizationId: principalOf(req).organizationId });
 
 /** Mounts the subscription routes implemented so far on `app`. */
 export function subscriptionRoutes(ctx: SubscriptionContext, authenticator: Authenticator) {
-  /** Runs a creating request at most once per Idempotency-Key within the caller's organization. */
-  const idempotent = (req: AuthedRequest, caller: Caller, handle: (trx: Knex.Transaction) => Promise<StoredResponse>) =>
-    withIdempotency(
-      ctx.db,
-      {
-        scope: caller.organizationId,
-        key: idempotencyKey(req as never),
-        fingerprint: requestFingerprint(req as never),
-      },
-      handle,
-    );
-
-  const handlers: Partial<Record<string, Handler>> = {
-    createMetric: async (req, res) => {
+  /** A creating route: once per Idempotency-Key in the caller's organization, answered 201. */
+  const create =
+    (make: (trx: Knex.Transaction, caller: Caller, req: AuthedRequest) => Promise<unknown>): Handler =>
+    async (req, res) => {
       const caller = callerOf(req);
-      const response = await idempotent(req, caller, async (trx) => ({
+      const response = await idempotentRequest(ctx.db, req, caller.organizationId, async (trx) => ({
         status: 201,
-        body: await createMetric(ctx, trx, caller, req.body as CreateMetricBody),
+        body: await make(trx, caller, req),
       }));
       sendStored(res, response);
-    },
+    };
+
+  const handlers: Partial<Record<string, Handler>> = {
+    createMetric: create((trx, caller, req) => createMetric(ctx, trx, caller, req.body as CreateMetricBody)),
     listMetrics: async (req, res) => {
       res.json(await listMetrics(ctx, callerOf(req), pageRequest(req.query)));
     },
@@ -71,14 +53,7 @@ export function subscriptionRoutes(ctx: SubscriptionContext, authenticator: Auth
     updateMetric: async (req, res) => {
       res.json(await updateMetric(ctx, callerOf(req), String(req.params.key), req.body as UpdateMetricBody));
     },
-    createCustomer: async (req, res) => {
-      const caller = callerOf(req);
-      const response = await idempotent(req, caller, async (trx) => ({
-        status: 201,
-        body: await createCustomer(ctx, trx, caller, req.body as CreateCustomerBody),
-      }));
-      sendStored(res, response);
-    },
+    createCustomer: create((trx, caller, req) => createCustomer(ctx, trx, caller, req.body as CreateCustomerBody)),
     listCustomers: async (req, res) => {
       res.json(await listCustomers(ctx, callerOf(req), pageRequest(req.query)));
     },
@@ -89,23 +64,10 @@ export function subscriptionRoutes(ctx: SubscriptionContext, authenticator: Auth
       const body = req.body as UpdateCustomerBody;
       res.json(await updateCustomer(ctx, callerOf(req), String(req.params.customerId), body));
     },
-    createPlan: async (req, res) => {
-      const caller = callerOf(req);
-      const response = await idempotent(req, caller, async (trx) => ({
-        status: 201,
-        body: await createPlan(ctx, trx, caller, req.body as CreatePlanBody),
-      }));
-      sendStored(res, response);
-    },
-    createPlanVersion: async (req, res) => {
-      const caller = callerOf(req);
-      const code = String(req.params.code);
-      const response = await idempotent(req, caller, async (trx) => ({
-        status: 201,
-        body: await createPlanVersion(ctx, trx, caller, code, req.body as CreatePlanVersionBody),
-      }));
-      sendStored(res, response);
-    },
+    createPlan: create((trx, caller, req) => createPlan(ctx, trx, caller, req.body as CreatePlanBody)),
+    createPlanVersion: create((trx, caller, req) =>
+      createPlanVersion(ctx, trx, caller, String(req.params.code), req.body as CreatePlanVersionBody),
+    ),
     archivePlan: async (req, res) => {
       res.json(await archivePlan(ctx, callerOf(req), String(req.params.code)));
     },
@@ -116,28 +78,16 @@ export function subscriptionRoutes(ctx: SubscriptionContext, authenticator: Auth
     listPlans: async (req, res) => {
       res.json(await listPlans(ctx, callerOf(req), pageRequest(req.query)));
     },
-    createTestClock: async (req, res) => {
-      const caller = callerOf(req);
-      const response = await idempotent(req, caller, async (trx) => ({
-        status: 201,
-        body: await createTestClock(ctx, trx, caller, req.body as CreateTestClockBody),
-      }));
-      sendStored(res, response);
-    },
+    createTestClock: create((trx, caller, req) => createTestClock(ctx, trx, caller, req.body as CreateTestClockBody)),
     getTestClock: async (req, res) => {
       res.json(await getTestClock(ctx, callerOf(req), String(req.params.id)));
     },
     listTestClocks: async (req, res) => {
       res.json(await listTestClocks(ctx, callerOf(req), pageRequest(req.query)));
     },
-    createSubscription: async (req, res) => {
-      const caller = callerOf(req);
-      const response = await idempotent(req, caller, async (trx) => ({
-        status: 201,
-        body: await createSubscription(ctx, trx, caller, req.body as CreateSubscriptionBody),
-      }));
-      sendStored(res, response);
-    },
+    createSubscription: create((trx, caller, req) =>
+      createSubscription(ctx, trx, caller, req.body as CreateSubscriptionBody),
+    ),
     getSubscription: async (req, res) => {
       res.json(await getSubscription(ctx, callerOf(req), String(req.params.id)));
     },
