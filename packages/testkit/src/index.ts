@@ -142,3 +142,39 @@ export function sampleEvent<T extends EventType>(
     data: { ...example.data, ...overrides.data },
   } as EventOf<T>;
 }
+
+/** How a test calls an HTTP API: a person's token, a machine's key, a JSON body or raw text. */
+export interface HttpCallOptions {
+  token?: string;
+  apiKey?: string;
+  body?: unknown;
+  rawBody?: string;
+  headers?: Record<string, string>;
+}
+
+/** What came back: status, headers and the parsed JSON body (undefined when empty). */
+export interface HttpCallResult {
+  status: number;
+  headers: Headers;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** `fetch` against `baseUrl` as a client of the UsageFlow API would. */
+export async function httpCall(
+  baseUrl: string,
+  method: string,
+  path: string,
+  o: HttpCallOptions = {},
+): Promise<HttpCallResult> {
+  const headers: Record<string, string> = { ...o.headers };
+  if (o.token) headers.authorization = `Bearer ${o.token}`;
+  if (o.apiKey) headers['x-usageflow-api-key'] = o.apiKey;
+  let body: string | undefined;
+  if (o.rawBody !== undefined || o.body !== undefined) {
+    headers['content-type'] ??= 'application/json';
+    body = o.rawBody ?? JSON.stringify(o.body);
+  }
+  const res = await fetch(baseUrl + path, { method, headers, body });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+}

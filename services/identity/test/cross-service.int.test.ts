@@ -5,8 +5,8 @@ import { TOPICS } from '@usageflow/contracts';
 import { serviceAuth, serviceAuthMigrations, defineRoute, mountRoutes } from '@usageflow/auth';
 import { messagingMigrations, migrate } from '@usageflow/db';
 import { createHttpApp, startHttpServer } from '@usageflow/http';
-import { testDatabase, testLogger, uniqueName, waitFor } from '@usageflow/testkit';
-import { call, startIdentity, type Identity } from './harness';
+import { httpCall, testDatabase, testLogger, uniqueName, waitFor, type HttpCallOptions } from '@usageflow/testkit';
+import { startIdentity, type Identity } from './harness';
 
 let id: Identity;
 let other: { baseUrl: string; stop: () => Promise<void> };
@@ -94,7 +94,7 @@ afterAll(async () => {
   await id?.stop();
 });
 
-const at = (path: string, method = 'GET', o: Parameters<typeof call>[3] = {}) => call(other.baseUrl, method, path, o);
+const at = (path: string, method = 'GET', o: HttpCallOptions = {}) => httpCall(other.baseUrl, method, path, o);
 
 describe('another service, through the identity topic only', () => {
   it('accepts the token of a person who just signed up and logged in, with their organization and role', async () => {

@@ -3,7 +3,7 @@
 import { messagingMigrations, migrate, OutboxRelay, type Knex } from '@usageflow/db';
 import { createHttpApp, idempotencyMigration, startHttpServer } from '@usageflow/http';
 import { EventProducer, type Kafka } from '@usageflow/kafka';
-import { testDatabase, testKafka, testLogger, uniqueName } from '@usageflow/testkit';
+import { httpCall, testDatabase, testKafka, testLogger, uniqueName, type HttpCallOptions } from '@usageflow/testkit';
 import { identityMigrations } from '../src/adapters/db/migrations';
 import type { InvitationMessage, Mailer } from '../src/adapters/mail/mailer';
 import { identityConfig } from '../src/config';
@@ -32,35 +32,6 @@ export class CapturingMailer implements Mailer {
   }
 }
 
-export interface CallResult {
-  status: number;
-  headers: Headers;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
-export interface CallOptions {
-  token?: string;
-  apiKey?: string;
-  body?: unknown;
-  rawBody?: string;
-  headers?: Record<string, string>;
-}
-
-/** `fetch` against a base URL, returning the parsed JSON body. */
-export async function call(baseUrl: string, method: string, path: string, o: CallOptions = {}): Promise<CallResult> {
-  const headers: Record<string, string> = { ...o.headers };
-  if (o.token) headers.authorization = `Bearer ${o.token}`;
-  if (o.apiKey) headers['x-usageflow-api-key'] = o.apiKey;
-  let body: string | undefined;
-  if (o.rawBody !== undefined || o.body !== undefined) {
-    headers['content-type'] ??= 'application/json';
-    body = o.rawBody ?? JSON.stringify(o.body);
-  }
-  const res = await fetch(baseUrl + path, { method, headers, body });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
-}
-
 export type Identity = Awaited<ReturnType<typeof startIdentity>>;
 
 /** Starts identity with its own schema; `env` overrides settings (bcrypt cost 4 by default). */
@@ -81,7 +52,7 @@ export async function startIdentity(options: { env?: Record<string, string>; kaf
   const server = await startHttpServer(app, 0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${server.port}`;
 
-  const api = (method: string, path: string, o?: CallOptions) => call(baseUrl, method, path, o);
+  const api = (method: string, path: string, o?: HttpCallOptions) => httpCall(baseUrl, method, path, o);
 
   /** Signs up a new person with a new organization; returns their tokens. */
   async function signup(label = 'org') {

@@ -6,7 +6,8 @@
 import { IDENTITY_ROUTES } from '@usageflow/contracts';
 import { uniqueName } from '@usageflow/testkit';
 import { randomUUID } from 'node:crypto';
-import { startIdentity, type CallResult, type Identity } from './harness';
+import type { HttpCallResult as CallResult } from '@usageflow/testkit';
+import { startIdentity, type Identity } from './harness';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 type Role = 'OWNER' | 'ADMIN' | 'DEVELOPER' | 'VIEWER';

@@ -6,19 +6,11 @@ import type { Role, ApiKeyScope } from '@usageflow/contracts';
 import { messagingMigrations, migrate, OutboxRelay } from '@usageflow/db';
 import { createHttpApp, idempotencyMigration, startHttpServer } from '@usageflow/http';
 import { EventProducer } from '@usageflow/kafka';
-import { testDatabase, testKafka, testLogger } from '@usageflow/testkit';
+import { httpCall, testDatabase, testKafka, testLogger, type HttpCallOptions } from '@usageflow/testkit';
 import { exportJWK, generateKeyPair } from 'jose';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { subscriptionMigrations } from '../src/adapters/db/migrations';
 import { buildSubscription } from '../src/service';
-
-export interface CallOptions {
-  token?: string;
-  apiKey?: string;
-  body?: unknown;
-  rawBody?: string;
-  headers?: Record<string, string>;
-}
 
 export type Subscription = Awaited<ReturnType<typeof startSubscription>>;
 
@@ -85,20 +77,7 @@ export async function startSubscription() {
     return key;
   }
 
-  async function api(method: string, path: string, o: CallOptions = {}) {
-    const headers: Record<string, string> = { ...o.headers };
-    if (o.token) headers.authorization = `Bearer ${o.token}`;
-    if (o.apiKey) headers['x-usageflow-api-key'] = o.apiKey;
-    let body: string | undefined;
-    if (o.rawBody !== undefined || o.body !== undefined) {
-      headers['content-type'] ??= 'application/json';
-      body = o.rawBody ?? JSON.stringify(o.body);
-    }
-    const res = await fetch(baseUrl + path, { method, headers, body });
-    const text = await res.text();
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as any };
-  }
+  const api = (method: string, path: string, o?: HttpCallOptions) => httpCall(baseUrl, method, path, o);
 
   return {
     db,
@@ -114,3 +93,13 @@ export async function startSubscription() {
     },
   };
 }
+
+/** The reference plan: Pro, $100/month, 10,000 API calls included, $0.01 per call beyond. */
+export const PRO_PLAN = {
+  code: 'pro',
+  name: 'Pro',
+  currency: 'USD',
+  interval: 'MONTHLY',
+  basePrice: '100.00',
+  planMetrics: [{ metricKey: 'API_CALL', includedUnits: '10000', overageUnitPrice: '0.01' }],
+};

@@ -1,6 +1,6 @@
 // Plans over HTTP: immutable versions (a price change is a new version), archive, validation.
 import { randomUUID } from 'node:crypto';
-import { startSubscription, type Subscription } from './harness';
+import { PRO_PLAN, startSubscription, type Subscription } from './harness';
 
 let s: Subscription;
 beforeAll(async () => {
@@ -8,14 +8,7 @@ beforeAll(async () => {
 });
 afterAll(() => s?.stop());
 
-const pro = {
-  code: 'pro',
-  name: 'Pro',
-  currency: 'USD',
-  interval: 'MONTHLY',
-  basePrice: '100.00',
-  planMetrics: [{ metricKey: 'API_CALL', includedUnits: '10000', overageUnitPrice: '0.01' }],
-};
+const pro = PRO_PLAN;
 
 async function orgWithMetric() {
   const org = randomUUID();

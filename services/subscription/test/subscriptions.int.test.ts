@@ -1,7 +1,7 @@
 // Subscriptions over HTTP: a customer on one plan version, periods counted from the anchor,
 // one live subscription per plan family, in-tenant only.
 import { randomUUID } from 'node:crypto';
-import { startSubscription, type Subscription } from './harness';
+import { PRO_PLAN, startSubscription, type Subscription } from './harness';
 
 let s: Subscription;
 beforeAll(async () => {
@@ -9,14 +9,7 @@ beforeAll(async () => {
 });
 afterAll(() => s?.stop());
 
-const pro = {
-  code: 'pro',
-  name: 'Pro',
-  currency: 'USD',
-  interval: 'MONTHLY',
-  basePrice: '100.00',
-  planMetrics: [{ metricKey: 'API_CALL', includedUnits: '10000', overageUnitPrice: '0.01' }],
-};
+const pro = PRO_PLAN;
 
 /** CloudAI's catalog: API_CALL, plan Pro, and customer user_123 (on a test clock when given). */
 async function cloudAi(frozenTime?: string) {
