@@ -1,3 +1,4 @@
+import { apiKeyDigest, API_KEY_PATTERN } from '@usageflow/auth';
 import { randomBytes } from 'node:crypto';
 import { emailKey, newApiKey, newOpaqueToken, sha256Hex } from './secrets';
 
@@ -7,7 +8,8 @@ describe('API keys', () => {
     const { key, prefix, digest } = newApiKey('live', random);
     expect(key).toMatch(/^uf_live_[A-Za-z0-9_-]{43}$/);
     expect(prefix).toBe(key.slice(0, 12));
-    expect(digest).toBe(sha256Hex(key));
+    expect(digest).toBe(apiKeyDigest(key)); // what every verifier looks the key up by
+    expect(key).toMatch(API_KEY_PATTERN);
     expect(newApiKey('test', randomBytes(32)).key).toMatch(/^uf_test_/);
   });
 

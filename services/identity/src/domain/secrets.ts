@@ -1,5 +1,6 @@
 // The formats of the secrets identity hands out. Randomness comes in as an argument so the
 // rules are plain function tests.
+import { apiKeyDigest } from '@usageflow/auth';
 import { createHash } from 'node:crypto';
 
 /** Random bytes in an API key: 256 bits (the issue asks for at least 192). */
@@ -7,7 +8,7 @@ export const API_KEY_RANDOM_BYTES = 32;
 /** How many characters of the random part a listing shows after `uf_live_`. */
 export const API_KEY_PREFIX_CHARS = 4;
 
-/** SHA-256, lowercase hex: how keys, invitation and refresh tokens are stored and looked up. */
+/** SHA-256, lowercase hex: how invitation and refresh tokens are stored and looked up. */
 export function sha256Hex(value: string): string {
   return createHash('sha256').update(value, 'utf8').digest('hex');
 }
@@ -17,7 +18,8 @@ export function newApiKey(mode: 'live' | 'test', random: Buffer): { key: string;
   if (random.length < API_KEY_RANDOM_BYTES) throw new Error(`an API key needs ${API_KEY_RANDOM_BYTES} random bytes`);
   const head = `uf_${mode}_`;
   const key = head + random.toString('base64url');
-  return { key, prefix: key.slice(0, head.length + API_KEY_PREFIX_CHARS), digest: sha256Hex(key) };
+  // the digest every service's verifier computes: one definition, in @usageflow/auth
+  return { key, prefix: key.slice(0, head.length + API_KEY_PREFIX_CHARS), digest: apiKeyDigest(key) };
 }
 
 /** An opaque token (refresh, invitation) from `random` bytes, and the digest it is stored as. */
