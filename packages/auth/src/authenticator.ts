@@ -62,7 +62,10 @@ export class Authenticator {
   private readonly apiKeys: LoadingCache<ApiKeyRecord | null>;
   private readonly members: LoadingCache<MemberRecord | null>;
   /** Imported keys by kid, reused while the published JWK stays the same (importing is the costly part). */
-  private readonly imported = new Map<string, { jwk: string; key: Promise<VerificationKey> }>();
+  private readonly imported = new Map<
+    string,
+    { record: SigningKeyRecord; jwk: string; key: Promise<VerificationKey> }
+  >();
 
   constructor(options: AuthenticatorOptions) {
     this.store = options.store;
@@ -165,11 +168,16 @@ export class Authenticator {
   }
 
   private importKey(record: SigningKeyRecord): Promise<VerificationKey> {
-    const jwk = JSON.stringify(record.publicJwk);
     const cached = this.imported.get(record.kid);
-    if (cached && cached.jwk === jwk) return cached.key;
+    // Per request the record is the cached object itself: no JWK is serialized until a reload.
+    if (cached && cached.record === record) return cached.key;
+    const jwk = JSON.stringify(record.publicJwk);
+    if (cached && cached.jwk === jwk) {
+      cached.record = record;
+      return cached.key;
+    }
     const key = importJWK(record.publicJwk, record.alg);
-    this.imported.set(record.kid, { jwk, key });
+    this.imported.set(record.kid, { record, jwk, key });
     // a JWK that does not import is the store's fault, not the caller's: let it surface as a 500
     key.catch(() => this.imported.delete(record.kid));
     return key;
