@@ -6,16 +6,28 @@ import type { Role, ApiKeyScope } from '@usageflow/contracts';
 import { messagingMigrations, migrate, OutboxRelay } from '@usageflow/db';
 import { createHttpApp, idempotencyMigration, startHttpServer } from '@usageflow/http';
 import { EventProducer } from '@usageflow/kafka';
-import { httpCall, testDatabase, testKafka, testLogger, type HttpCallOptions } from '@usageflow/testkit';
+import {
+  httpCall,
+  testDatabase,
+  testKafka,
+  testLogger,
+  testTopic,
+  uniqueName,
+  type HttpCallOptions,
+} from '@usageflow/testkit';
 import { exportJWK, generateKeyPair } from 'jose';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { subscriptionMigrations } from '../src/adapters/db/migrations';
+import { DEFAULT_SUBSCRIPTION_SETTINGS, type SubscriptionSettings } from '../src/config';
 import { buildSubscription } from '../src/service';
 
 export type Subscription = Awaited<ReturnType<typeof startSubscription>>;
 
-/** Starts the service with its own schema and a seeded identity projection. */
-export async function startSubscription() {
+/**
+ * Starts the service with its own schema and a seeded identity projection. The real-time closer
+ * does not tick: tests sweep with `ctx`; invoice.failed is read from a topic of the run's own.
+ */
+export async function startSubscription(options: { config?: Partial<SubscriptionSettings>; clock?: () => Date } = {}) {
   const logger = testLogger('subscription');
   const { db, schema, drop } = await testDatabase('subscription');
   await migrate(db, schema, [
@@ -27,7 +39,19 @@ export async function startSubscription() {
   const kafka = testKafka(logger);
   const producer = new EventProducer(kafka, { logger });
   await producer.connect();
-  const service = buildSubscription({ db, kafka, producer, logger, identityProjection: false });
+  const invoicesTopic = await testTopic(kafka, 'invoices');
+  const service = buildSubscription({
+    db,
+    kafka,
+    producer,
+    logger,
+    clock: options.clock,
+    config: { ...DEFAULT_SUBSCRIPTION_SETTINGS, ...options.config },
+    identityProjection: false,
+    periodCloser: false,
+    invoiceFailed: { topic: invoicesTopic, groupId: uniqueName('subscription-invoice-failed') },
+  });
+  for (const worker of service.workers) await worker.start();
   const relay = new OutboxRelay({ db, kafka, producer, logger, idleMs: 50 });
   relay.start();
   const app = createHttpApp({ logger, readiness: {}, routes: service.routes });
@@ -82,11 +106,15 @@ export async function startSubscription() {
   return {
     db,
     kafka,
+    producer,
+    ctx: service.ctx,
+    invoicesTopic,
     api,
     tokenFor,
     apiKeyFor,
     async stop() {
       await server.close(1000);
+      for (const worker of [...service.workers].reverse()) await worker.stop();
       await relay.stop();
       await producer.disconnect();
       await drop();

@@ -1,8 +1,11 @@
-// Subscriptions: a customer on one version of a plan, with its billing periods. Creating and
-// reading them; cancel, reactivate and the period closer come next (issue 5, in progress).
+// Subscriptions: a customer on one version of a plan, with its billing periods and status. Each
+// change locks the subscription row, decides with the pure state machine, then saves and appends
+// its event in the same transaction; a change that changes nothing writes and emits nothing.
 import {
   buildEvent,
+  type CancelSubscriptionBody,
   type CreateSubscriptionBody,
+  type DataOf,
   type Interval,
   type PageOf,
   type PageRequest,
@@ -13,9 +16,11 @@ import { CREATED_ORDER, keysetPage } from '@usageflow/http';
 import { randomUUID } from 'node:crypto';
 import { subscriptionErrors } from '../domain/errors';
 import { billingAnchor, periodAt } from '../domain/periods';
-import { isUniqueViolation, PRODUCER, type Caller, type SubscriptionContext } from './context';
+import { decideCancel, decideReactivate, decideSuspend } from '../domain/subscription-status';
+import { isUniqueViolation, lockSubscription, PRODUCER, type Caller, type SubscriptionContext } from './context';
 
-interface SubscriptionRow {
+/** A subscriptions row. */
+export interface SubscriptionRow {
   id: string;
   organization_id: string;
   customer_id: string;
@@ -31,13 +36,15 @@ interface SubscriptionRow {
   cancel_at: Date | string | null;
   ended_at: Date | string | null;
   test_clock_id: string | null;
+  exclusive: boolean;
   created_at: Date | string;
   updated_at: Date | string;
 }
 
 const iso = (v: Date | string | null) => (v === null ? null : new Date(v).toISOString());
 
-const toSubscription = (r: SubscriptionRow): Subscription => ({
+/** The API view of a row. */
+export const toSubscription = (r: SubscriptionRow): Subscription => ({
   id: r.id,
   customerId: r.customer_id,
   planCode: r.plan_code,
@@ -72,12 +79,7 @@ export async function createSubscription(
     .first('version');
   if (!exists) throw subscriptionErrors.PLAN_NOT_FOUND(`no version ${version} of plan ${body.planCode}`);
 
-  // A test-mode customer lives on its test clock's time; everyone else on the wall clock.
-  let now = ctx.clock();
-  if (customer.test_clock_id) {
-    const clock = await trx('test_clocks').where({ id: customer.test_clock_id }).first('frozen_time');
-    now = new Date(clock.frozen_time);
-  }
+  const now = await nowFor(ctx, trx, customer.test_clock_id);
   const startAt = body.startAt ? new Date(body.startAt) : now;
   const anchorKind = body.billingAnchor ?? 'CALENDAR';
   const interval = plan.interval as Interval;
@@ -102,6 +104,7 @@ export async function createSubscription(
     cancel_at: null,
     ended_at: null,
     test_clock_id: customer.test_clock_id,
+    exclusive: ctx.settings.oneLivePerPlan,
     created_at: created,
     updated_at: created,
   };
@@ -157,4 +160,142 @@ export function listSubscriptions(
   if (filter.customerId !== undefined) q.andWhere({ customer_id: filter.customerId });
   if (filter.status !== undefined) q.andWhere({ status: filter.status });
   return keysetPage<SubscriptionRow, Subscription>(q, page, CREATED_ORDER, toSubscription);
+}
+
+/**
+ * `POST /v1/subscriptions/{id}/cancel`: at the current period's end (default), or immediately,
+ * which cuts the current period short at now; that short period still closes (and is billed) as
+ * the last one. Cancelling a cancelled subscription changes nothing and answers the same.
+ */
+export function cancelSubscription(
+  ctx: SubscriptionContext,
+  caller: Caller,
+  id: string,
+  body: CancelSubscriptionBody,
+): Promise<Subscription> {
+  return ctx.db.transaction(async (trx) => {
+    const row = await lockedSubscription(trx, caller, id);
+    const now = await nowFor(ctx, trx, row.test_clock_id);
+    const interval = await intervalOf(trx, row);
+    const startAt = new Date(row.start_at);
+    // A subscription that has not started yet: its first period is the current one.
+    const current = periodAt(new Date(row.billing_anchor), interval, startAt, now < startAt ? startAt : now);
+    const at = body.at ?? 'PERIOD_END';
+    const decision = decideCancel(stateOf(row), { at }, now, current);
+    if (!decision.changed) return toSubscription(row);
+    const update: Partial<SubscriptionRow> = {
+      status: decision.state.status,
+      cancel_at: decision.state.cancelAt,
+      ended_at: decision.state.endedAt,
+      updated_at: ctx.clock(),
+    };
+    // NOTE: only the open period that contains now (or lies ahead) is cut: a period that already
+    // ended and waits out its grace window closes whole, and the closing then opens the short
+    // remainder up to the cancellation (onPeriodClosed).
+    if (at === 'IMMEDIATELY' && row.period_end && new Date(row.period_end) > now) {
+      const short = decision.shortLastPeriod;
+      Object.assign(
+        update,
+        short ? { period_end: short.end } : { period_start: null, period_end: null, period_index: null },
+      );
+    }
+    await trx('subscriptions').where({ id: row.id }).update(update);
+    await appendToOutbox(trx, [
+      subscriptionEvent(ctx, row, 'subscription.cancelled', {
+        atPeriodEnd: at === 'PERIOD_END',
+        effectiveAt: decision.endsAt.toISOString(),
+        ...(body.reason ? { reason: body.reason } : {}),
+      }),
+    ]);
+    return toSubscription({ ...row, ...update });
+  });
+}
+
+/** `POST /v1/subscriptions/{id}/reactivate`: SUSPENDED -> ACTIVE; an active one is answered as is. */
+export function reactivateSubscription(ctx: SubscriptionContext, caller: Caller, id: string): Promise<Subscription> {
+  return ctx.db.transaction(async (trx) => {
+    const row = await lockedSubscription(trx, caller, id);
+    const decision = decideReactivate(stateOf(row));
+    if (!decision.changed) return toSubscription(row);
+    const now = await nowFor(ctx, trx, row.test_clock_id);
+    const update = { status: decision.state.status, updated_at: ctx.clock() };
+    await trx('subscriptions').where({ id: row.id }).update(update);
+    await appendToOutbox(trx, [
+      subscriptionEvent(ctx, row, 'subscription.reactivated', { reason: 'MANUAL', effectiveAt: now.toISOString() }),
+    ]);
+    return toSubscription({ ...row, ...update });
+  });
+}
+
+/** What an invoice.failed did to its subscription. */
+export type FailedInvoiceOutcome = 'suspended' | 'already-suspended' | 'cancelled' | 'unknown-subscription';
+
+/**
+ * Billing gave up collecting an invoice: its subscription is suspended (subscription.suspended),
+ * in the consumer's transaction. A repeat, a cancelled subscription or a subscription this
+ * organization does not have changes nothing: each is an answer, not an error to retry.
+ */
+export async function suspendForFailedInvoice(
+  ctx: SubscriptionContext,
+  trx: Knex.Transaction,
+  organizationId: string,
+  failure: Pick<DataOf<'invoice.failed'>, 'subscriptionId' | 'invoiceId' | 'failedAt'>,
+): Promise<FailedInvoiceOutcome> {
+  const row = await lockSubscription<SubscriptionRow>(trx, organizationId, failure.subscriptionId);
+  if (!row) return 'unknown-subscription';
+  if (row.status === 'CANCELLED') return 'cancelled';
+  const decision = decideSuspend(stateOf(row), 'PAYMENT_FAILED');
+  if (!decision.changed) return 'already-suspended';
+  await trx('subscriptions').where({ id: row.id }).update({ status: decision.state.status, updated_at: ctx.clock() });
+  await appendToOutbox(trx, [
+    subscriptionEvent(ctx, row, 'subscription.suspended', {
+      reason: 'PAYMENT_FAILED',
+      invoiceId: failure.invoiceId,
+      // NOTE: billing's time: the test clock's for a test-mode subscription, as its dunning ran on it.
+      effectiveAt: failure.failedAt,
+    }),
+  ]);
+  return 'suspended';
+}
+
+/** The time a subscription lives on: its test clock's frozen time, or the wall clock. */
+export async function nowFor(ctx: SubscriptionContext, trx: Knex.Transaction, testClockId: string | null) {
+  if (!testClockId) return ctx.clock();
+  const clock = await trx('test_clocks').where({ id: testClockId }).first<{ frozen_time: Date }>('frozen_time');
+  return new Date(clock.frozen_time);
+}
+
+async function lockedSubscription(trx: Knex.Transaction, caller: Caller, id: string): Promise<SubscriptionRow> {
+  const row = await lockSubscription<SubscriptionRow>(trx, caller.organizationId, id);
+  if (!row) throw subscriptionErrors.SUBSCRIPTION_NOT_FOUND(`no subscription ${id}`);
+  return row;
+}
+
+async function intervalOf(trx: Knex.Transaction, row: SubscriptionRow): Promise<Interval> {
+  const plan = await trx('plans')
+    .where({ organization_id: row.organization_id, code: row.plan_code })
+    .first<{ interval: Interval }>('interval');
+  return plan.interval;
+}
+
+function stateOf(row: SubscriptionRow) {
+  const date = (v: Date | string | null) => (v === null ? null : new Date(v));
+  return { status: row.status, cancelAt: date(row.cancel_at), endedAt: date(row.ended_at) };
+}
+
+type StatusEventType = 'subscription.cancelled' | 'subscription.reactivated' | 'subscription.suspended';
+
+function subscriptionEvent<T extends StatusEventType>(
+  ctx: SubscriptionContext,
+  row: SubscriptionRow,
+  type: T,
+  data: Omit<DataOf<T>, 'subscriptionId' | 'customerId'>,
+) {
+  return buildEvent(type, {
+    id: randomUUID(),
+    organizationId: row.organization_id,
+    occurredAt: ctx.clock(),
+    producer: PRODUCER,
+    data: { subscriptionId: row.id, customerId: row.customer_id, ...data } as DataOf<T>,
+  });
 }

@@ -114,4 +114,17 @@ export const subscriptionMigrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    // ONE_LIVE_SUBSCRIPTION_PER_PLAN=false lets an organization run several live subscriptions of
+    // one customer to one plan: such rows are created non-exclusive and stay out of the index.
+    name: '102_subscription_exclusive',
+    async up(db) {
+      await db.raw(`
+        alter table subscriptions add column exclusive boolean not null default true;
+        drop index subscriptions_one_live_per_plan;
+        create unique index subscriptions_one_live_per_plan
+          on subscriptions (organization_id, customer_id, plan_code) where status <> 'CANCELLED' and exclusive;
+      `);
+    },
+  },
 ];

@@ -4,6 +4,8 @@ import { mountRoutes, principalOf, type AuthedRequest, type Authenticator, type 
 import {
   buildOpenApiDocument,
   SUBSCRIPTION_ROUTES,
+  type AdvanceTestClockBody,
+  type CancelSubscriptionBody,
   type CreateCustomerBody,
   type CreateMetricBody,
   type CreatePlanBody,
@@ -20,15 +22,21 @@ import type { Caller, SubscriptionContext } from '../../app/context';
 import { createCustomer, getCustomer, listCustomers, updateCustomer } from '../../app/customers';
 import { createMetric, getMetric, listMetrics, updateMetric } from '../../app/metrics';
 import { archivePlan, createPlan, createPlanVersion, getPlan, listPlans } from '../../app/plans';
-import { createSubscription, getSubscription, listSubscriptions } from '../../app/subscriptions';
-import { createTestClock, getTestClock, listTestClocks } from '../../app/test-clocks';
+import {
+  cancelSubscription,
+  createSubscription,
+  getSubscription,
+  listSubscriptions,
+  reactivateSubscription,
+} from '../../app/subscriptions';
+import { advanceTestClock, createTestClock, getTestClock, listTestClocks } from '../../app/test-clocks';
 
 type Handler = (req: AuthedRequest, res: Response) => Promise<void>;
 
 /** The organization a request acts for (from its token or key, never its body). */
 const callerOf = (req: AuthedRequest): Caller => ({ organizationId: principalOf(req).organizationId });
 
-/** Mounts the subscription routes implemented so far on `app`. */
+/** Mounts every subscription route, and its OpenAPI document at /openapi.json, on `app`. */
 export function subscriptionRoutes(ctx: SubscriptionContext, authenticator: Authenticator) {
   /** A creating route: once per Idempotency-Key in the caller's organization, answered 201. */
   const create =
@@ -42,7 +50,7 @@ export function subscriptionRoutes(ctx: SubscriptionContext, authenticator: Auth
       sendStored(res, response);
     };
 
-  const handlers: Partial<Record<string, Handler>> = {
+  const handlers: Record<string, Handler> = {
     createMetric: create((trx, caller, req) => createMetric(ctx, trx, caller, req.body as CreateMetricBody)),
     listMetrics: async (req, res) => {
       res.json(await listMetrics(ctx, callerOf(req), pageRequest(req.query)));
@@ -85,6 +93,10 @@ export function subscriptionRoutes(ctx: SubscriptionContext, authenticator: Auth
     listTestClocks: async (req, res) => {
       res.json(await listTestClocks(ctx, callerOf(req), pageRequest(req.query)));
     },
+    advanceTestClock: async (req, res) => {
+      const body = req.body as AdvanceTestClockBody;
+      res.json((await advanceTestClock(ctx, callerOf(req), String(req.params.id), body)).clock);
+    },
     createSubscription: create((trx, caller, req) =>
       createSubscription(ctx, trx, caller, req.body as CreateSubscriptionBody),
     ),
@@ -98,11 +110,24 @@ export function subscriptionRoutes(ctx: SubscriptionContext, authenticator: Auth
       };
       res.json(await listSubscriptions(ctx, callerOf(req), pageRequest(req.query), filter));
     },
+    cancelSubscription: async (req, res) => {
+      const body = (req.body ?? {}) as CancelSubscriptionBody;
+      res.json(await cancelSubscription(ctx, callerOf(req), String(req.params.id), body));
+    },
+    reactivateSubscription: async (req, res) => {
+      res.json(await reactivateSubscription(ctx, callerOf(req), String(req.params.id)));
+    },
   };
-  // NOTE: issue 5 is in progress: routes without a handler yet are not mounted (404 ROUTE_NOT_FOUND).
-  const implemented = SUBSCRIPTION_ROUTES.filter((spec) => handlers[spec.operationId]);
-  const routes: RouteHandler[] = implemented.map((spec) => ({ spec, handle: handlers[spec.operationId]! }));
-  const openapi = buildOpenApiDocument({ title: 'UsageFlow subscription API', version: '1.0.0', routes: implemented });
+  const routes: RouteHandler[] = SUBSCRIPTION_ROUTES.map((spec) => {
+    const handle = handlers[spec.operationId];
+    if (!handle) throw new Error(`no handler for ${spec.operationId}`);
+    return { spec, handle };
+  });
+  const openapi = buildOpenApiDocument({
+    title: 'UsageFlow subscription API',
+    version: '1.0.0',
+    routes: SUBSCRIPTION_ROUTES,
+  });
   return (app: Express) => {
     app.get('/openapi.json', (_req, res) => {
       res.json(openapi);
