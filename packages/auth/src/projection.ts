@@ -55,8 +55,9 @@ type MemberEvent = EventOf<'member.joined'> | EventOf<'member.role_changed'> | E
 
 /**
  * Applies identity events to the projection inside the caller's transaction, one statement per
- * kind of change. Idempotent and order-tolerant for members (newer occurredAt wins); events of
- * other types, organization.created and member.invited change nothing.
+ * kind of change. Idempotent and order-tolerant for members (newer occurredAt wins); the events
+ * credentials do not depend on (organization.created, organization.updated, member.invited) change
+ * nothing here, and are still recorded in the inbox like the others, never dead-lettered.
  */
 export async function applyIdentityEvents(trx: Knex.Transaction, events: readonly DomainEvent[]): Promise<void> {
   const signingKeys = new Map<string, EventOf<'signing_key.published'>>();
@@ -83,6 +84,12 @@ export async function applyIdentityEvents(trx: Knex.Transaction, events: readonl
         if (!seen || Date.parse(event.occurredAt) >= Date.parse(seen.occurredAt)) members.set(key, event);
         break;
       }
+      // NOTE: an organization's name and settings (unknownMetrics) play no part in checking a
+      // credential; a service that needs them keeps its own projection of organization.updated.
+      case 'organization.created':
+      case 'organization.updated':
+      case 'member.invited':
+        break;
     }
   }
 

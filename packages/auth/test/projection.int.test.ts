@@ -193,6 +193,7 @@ describe('identity projection', () => {
       }),
       sampleEvent('api_key.revoked', { organizationId: org, data: { apiKeyId, revokedAt: iso(-HOUR) } }),
       sampleEvent('organization.created', { organizationId: org }),
+      sampleEvent('organization.updated', { organizationId: org, data: { settings: { unknownMetrics: 'ACCEPT' } } }),
       sampleEvent('member.invited', { organizationId: org }),
     ];
     const rows = async () => ({

@@ -18,6 +18,7 @@ import { validateEvent } from './validate-event';
 const ARCHITECTURE_TOPICS: Record<Topic, string[]> = {
   'usageflow.identity.v1': [
     'organization.created',
+    'organization.updated', // an addition to the table: name and settings changes
     'member.invited',
     'member.joined',
     'member.role_changed',

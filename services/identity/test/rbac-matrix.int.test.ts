@@ -22,6 +22,8 @@ const EXPECTED = {
   'GET /v1/members': EVERY_ROLE,
   'GET /v1/invitations': EVERY_ROLE,
   'GET /v1/api-keys': EVERY_ROLE,
+  // organization:manage: the name and settings (unknownMetrics) are the owner's alone
+  'PATCH /v1/organization': ['OWNER'],
   // members:manage: "Owners change roles and remove members"
   'PATCH /v1/members/{userId}': ['OWNER'],
   'DELETE /v1/members/{userId}': ['OWNER'],
@@ -150,6 +152,23 @@ const FIXTURES: Record<RouteKey, (role: Role) => Promise<Prepared>> = {
     },
     unchanged: async () => {},
   }),
+  'PATCH /v1/organization': async () => {
+    // one organization for every role: flip whatever it has now, so each case tries a real change
+    const before = (await id.api('GET', '/v1/organization', { token: owner.token })).body;
+    const name = uniqueName('renamed');
+    const unknownMetrics = before.settings.unknownMetrics === 'REFUSE' ? 'ACCEPT' : 'REFUSE';
+    return {
+      path: '/v1/organization',
+      body: { name, settings: { unknownMetrics } },
+      changed: async (res) => {
+        expect(res.body).toMatchObject({ id: owner.organizationId, name, settings: { unknownMetrics } });
+        expect((await id.api('GET', '/v1/organization', { token: owner.token })).body).toEqual(res.body);
+      },
+      unchanged: async () => {
+        expect((await id.api('GET', '/v1/organization', { token: owner.token })).body).toEqual(before);
+      },
+    };
+  },
   'PATCH /v1/members/{userId}': async () => {
     const target = await id.addMember(owner.token, 'VIEWER');
     return {
@@ -300,6 +319,7 @@ describe('which role an invitation may grant', () => {
 });
 
 const BODIES: Partial<Record<RouteKey, unknown>> = {
+  'PATCH /v1/organization': { settings: { unknownMetrics: 'ACCEPT' } },
   'PATCH /v1/members/{userId}': { role: 'DEVELOPER' },
   'POST /v1/invitations': { email: 'nobody@example.com', role: 'VIEWER' },
   'POST /v1/api-keys': { name: 'k' },

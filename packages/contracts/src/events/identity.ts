@@ -1,7 +1,8 @@
 // Events of `usageflow.identity.v1`, produced by identity, keyed by organizationId.
 // Consumers: every service (members and roles for authorization, API keys for ingestion's
-// key cache, signing keys to verify JWTs without calling identity).
-import { Type } from '@sinclair/typebox';
+// key cache, signing keys to verify JWTs without calling identity, organization settings for how
+// ingestion treats unknown metric keys).
+import { Type, type Static } from '@sinclair/typebox';
 import {
   ApiKeyScopeSchema,
   Closed,
@@ -28,6 +29,34 @@ export const OrganizationCreatedData = Closed({
   name: Label,
   createdBy: Described(UserId, 'The user who signed up; a member.joined with role OWNER follows.'),
 });
+
+/** How ingestion treats a usage event whose `metric` key the organization has not defined. */
+export const UNKNOWN_METRICS_MODES = ['REFUSE', 'ACCEPT'] as const;
+export type UnknownMetricsMode = (typeof UNKNOWN_METRICS_MODES)[number];
+
+/**
+ * An organization's settings, always published whole. An organization that never changed them
+ * has `DEFAULT_ORGANIZATION_SETTINGS` (organization.created carries none).
+ */
+export const OrganizationSettings = Closed({
+  unknownMetrics: Described(
+    StringEnum(UNKNOWN_METRICS_MODES),
+    'What ingestion does with a usage event whose metric key the organization has not defined: ' +
+      'REFUSE it (the default), or ACCEPT it (lenient mode).',
+  ),
+});
+export type OrganizationSettings = Static<typeof OrganizationSettings>;
+
+/** The settings of an organization no organization.updated has changed yet. */
+export const DEFAULT_ORGANIZATION_SETTINGS: Readonly<OrganizationSettings> = Object.freeze({
+  unknownMetrics: 'REFUSE',
+});
+
+/**
+ * organization.updated: the organization's complete current state after its name or settings
+ * changed, so a consumer keeps only the latest one (event-carried state transfer).
+ */
+export const OrganizationUpdatedData = Closed({ name: Label, settings: OrganizationSettings });
 
 /** member.invited: an invitation was sent. The invitation token is never published. */
 export const MemberInvitedData = Closed({
@@ -136,10 +165,30 @@ export const IDENTITY_EVENTS = [
     version: 1,
     topic,
     key,
-    description: 'An organization (tenant) was created at signup.',
+    description:
+      'An organization (tenant) was created at signup, with the default settings (unknownMetrics REFUSE) ' +
+      'until an organization.updated says otherwise.',
     data: OrganizationCreatedData,
     examples: [
       { id: exampleEventId(101), occurredAt: march1, data: { name: 'CloudAI', createdBy: EXAMPLE_IDS.ownerUser } },
+    ],
+  }),
+  defineEvent({
+    type: 'organization.updated',
+    version: 1,
+    topic,
+    key,
+    description:
+      "The organization's name or settings changed; carries its complete current state, so only the latest " +
+      'one matters. Until the first one, an organization has the default settings (unknownMetrics REFUSE): ' +
+      'organization.created carries no settings.',
+    data: OrganizationUpdatedData,
+    examples: [
+      {
+        id: exampleEventId(110),
+        occurredAt: '2025-03-01T09:10:00.000Z',
+        data: { name: 'CloudAI', settings: { unknownMetrics: 'ACCEPT' } },
+      },
     ],
   }),
   defineEvent({

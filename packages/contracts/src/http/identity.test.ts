@@ -1,9 +1,16 @@
 import { openApi31Errors } from '../../test/oas31';
 import { compileValidator } from '../validate';
-import { AcceptInvitationBody, CreateApiKeyBody, IDENTITY_ROUTES, SignupBody } from './identity';
+import {
+  AcceptInvitationBody,
+  CreateApiKeyBody,
+  IDENTITY_ROUTES,
+  SignupBody,
+  UpdateOrganizationBody,
+} from './identity';
 import { buildOpenApiDocument } from './openapi';
 
 // The architecture's path table for identity, verbatim: the declarations must cover it exactly.
+// Additions to the table are listed after it, so the table itself stays recognizable.
 const ARCHITECTURE_PATHS = [
   'POST /v1/auth/signup',
   'POST /v1/auth/login',
@@ -22,6 +29,8 @@ const ARCHITECTURE_PATHS = [
   'GET /v1/api-keys',
   'DELETE /v1/api-keys/{id}',
   'GET /.well-known/jwks.json',
+  // added: the organization's owner renames it and changes its settings (ingestion's unknownMetrics)
+  'PATCH /v1/organization',
 ];
 
 describe('identity routes', () => {
@@ -61,5 +70,20 @@ describe('identity bodies', () => {
     expect(create({ name: 'backend', scopes: ['members:manage'] }).ok).toBe(false);
     expect(create({ name: 'backend', organizationId: 'x' }).ok).toBe(false);
     expect(compileValidator(AcceptInvitationBody)({ token: 'short', password: 'p' }).ok).toBe(false);
+  });
+
+  it('take an organization update of the name, the settings or both, never an empty one', () => {
+    const update = compileValidator(UpdateOrganizationBody);
+    expect(update({ name: 'CloudAI Labs' }).ok).toBe(true);
+    expect(update({ settings: { unknownMetrics: 'ACCEPT' } }).ok).toBe(true);
+    expect(update({ name: 'CloudAI', settings: { unknownMetrics: 'REFUSE' } }).ok).toBe(true);
+    expect(update({})).toMatchObject({ ok: false });
+    expect(update({ settings: {} })).toMatchObject({ ok: false, issues: [{ field: 'settings' }] });
+    expect(update({ settings: { unknownMetrics: 'LENIENT' } })).toMatchObject({
+      ok: false,
+      issues: [{ field: 'settings.unknownMetrics', message: 'must be one of: REFUSE, ACCEPT' }],
+    });
+    expect(update({ settings: { unknownMetrics: 'ACCEPT', other: true } }).ok).toBe(false);
+    expect(update({ id: '2a53f096-5115-4b80-8205-6621e87546c3' }).ok).toBe(false);
   });
 });

@@ -16,7 +16,7 @@ import {
   UserId,
   Uuid,
 } from '../common';
-import { ApiKeyMode, PublicJwk } from '../events/identity';
+import { ApiKeyMode, OrganizationSettings, PublicJwk } from '../events/identity';
 import { PERMISSIONS } from '../roles';
 import type { RouteSpec } from './openapi';
 import { Page } from './pagination';
@@ -91,9 +91,29 @@ export const MeResponse = Closed({
 });
 export type MeResponse = Static<typeof MeResponse>;
 
-/** `GET /v1/organization`. */
-export const OrganizationResponse = Closed({ id: OrganizationId, name: Label, createdAt: IsoDateTime });
+/** `GET /v1/organization` and `PATCH /v1/organization`: the organization with its settings. */
+export const OrganizationResponse = Closed({
+  id: OrganizationId,
+  name: Label,
+  settings: OrganizationSettings,
+  createdAt: IsoDateTime,
+});
 export type OrganizationResponse = Static<typeof OrganizationResponse>;
+
+/**
+ * `PATCH /v1/organization`: an owner renames the organization or changes settings; what is
+ * absent stays as it is.
+ */
+export const UpdateOrganizationBody = Closed(
+  {
+    name: Type.Optional(Label),
+    settings: Type.Optional(
+      Closed({ unknownMetrics: Type.Optional(OrganizationSettings.properties.unknownMetrics) }, { minProperties: 1 }),
+    ),
+  },
+  { minProperties: 1 },
+);
+export type UpdateOrganizationBody = Static<typeof UpdateOrganizationBody>;
 
 /** A member of the organization. */
 export const Member = Closed({
@@ -251,6 +271,17 @@ export const IDENTITY_ROUTES = [
     tag,
     auth: 'jwt',
     permission: 'organization:read',
+    responses: { 200: { description: 'The organization', schema: OrganizationResponse } },
+  },
+  {
+    method: 'patch',
+    path: '/v1/organization',
+    operationId: 'updateOrganization',
+    summary: 'Rename the organization or change its settings (OWNER only)',
+    tag,
+    auth: 'jwt',
+    permission: 'organization:manage',
+    body: UpdateOrganizationBody,
     responses: { 200: { description: 'The organization', schema: OrganizationResponse } },
   },
   {

@@ -1,10 +1,9 @@
-// Who the caller is, their organization, and its members.
+// Who the caller is and the members of their organization.
 import {
   buildEvent,
   permissionsOf,
   type Member,
   type MeResponse,
-  type OrganizationResponse,
   type PageOf,
   type PageRequest,
   type Role,
@@ -59,13 +58,6 @@ export async function me(ctx: IdentityContext, actor: Actor): Promise<MeResponse
     permissions: [...permissionsOf(actor.role)],
     organizations: await organizationsOf(ctx.db, actor.userId),
   };
-}
-
-/** `GET /v1/organization`. */
-export async function organization(ctx: IdentityContext, actor: Actor): Promise<OrganizationResponse> {
-  const org = await ctx.db('organizations').where({ id: actor.organizationId }).first();
-  if (!org) throw commonErrors.NOT_FOUND('no such organization');
-  return { id: org.id, name: org.name, createdAt: new Date(org.created_at).toISOString() };
 }
 
 /** `GET /v1/members`. */

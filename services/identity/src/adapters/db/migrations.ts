@@ -108,4 +108,15 @@ export const identityMigrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    name: '101_identity_organization_settings',
+    async up(db) {
+      // NOTE: existing organizations keep what they had so far: unknown metric keys refused.
+      await db.raw(`
+        alter table organizations
+          add column unknown_metrics text not null default 'REFUSE'
+            check (unknown_metrics in ('REFUSE', 'ACCEPT'));
+      `);
+    },
+  },
 ];

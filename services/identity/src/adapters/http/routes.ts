@@ -13,6 +13,7 @@ import {
   type RefreshBody,
   type SignupBody,
   type UpdateMemberBody,
+  type UpdateOrganizationBody,
 } from '@usageflow/contracts';
 import { idempotentRequest, pageRequest, sendStored } from '@usageflow/http';
 import type { Express, Response } from 'express';
@@ -20,7 +21,8 @@ import { createApiKey, listApiKeys, revokeApiKey } from '../../app/api-keys';
 import type { IdentityContext } from '../../app/context';
 import { acceptInvitation, invite, listInvitations, revokeInvitation } from '../../app/invitations';
 import type { KeyRing } from '../../app/key-ring';
-import { changeRole, listMembers, me, organization, removeMember, type Actor } from '../../app/members';
+import { changeRole, listMembers, me, removeMember, type Actor } from '../../app/members';
+import { organization, updateOrganization } from '../../app/organizations';
 import { login, logout, refresh, signup } from '../../app/sessions';
 
 type Handler = (req: AuthedRequest, res: Response) => Promise<void>;
@@ -52,6 +54,9 @@ export function identityRoutes(ctx: IdentityContext, keys: KeyRing, authenticato
     },
     getOrganization: async (req, res) => {
       res.json(await organization(ctx, actorOf(req)));
+    },
+    updateOrganization: async (req, res) => {
+      res.json(await updateOrganization(ctx, actorOf(req), req.body as UpdateOrganizationBody));
     },
     listMembers: async (req, res) => {
       res.json(await listMembers(ctx, actorOf(req), pageRequest(req.query)));
