@@ -116,8 +116,12 @@ function toIssue(error: ErrorObject): FieldIssue | undefined {
     // `if`/`then` failures are explained by the `then` branch's own errors.
     case 'if':
       return undefined;
+    // NOTE: a missing or an unexpected property is reported at that property's path, not at its
+    // parent's, so a client is told which field to fix ("customerId: is required").
+    case 'required':
+      return { field: childPath(field, String(params['missingProperty'])), message: 'is required' };
     case 'additionalProperties':
-      return { field, message: `must NOT have additional property '${String(params['additionalProperty'])}'` };
+      return { field: childPath(field, String(params['additionalProperty'])), message: 'is not allowed' };
     case 'enum':
       return { field, message: `must be one of: ${listValues(params['allowedValues'])}` };
     case 'const':
@@ -137,6 +141,12 @@ function toIssue(error: ErrorObject): FieldIssue | undefined {
       if ((error as { propertyName?: string }).propertyName !== undefined) return undefined;
       return { field, message: error.message ?? `is invalid (${error.keyword})` };
   }
+}
+
+/** The path of property `name` under `parent` (a path as fieldPath builds it). */
+function childPath(parent: string, name: string): string {
+  if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name)) return parent ? `${parent}.${name}` : name;
+  return `${parent}[${JSON.stringify(name)}]`;
 }
 
 function listValues(values: unknown): string {

@@ -5,19 +5,12 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import type { Knex } from 'knex';
 import { commonErrors, type FieldProblem } from './problem';
 
-const PROPERTY_ISSUE = /^must (have required|NOT have additional) property '(.+)'$/;
-
 /**
- * A client reads `errors[].field` to highlight a form field, so a missing or unknown property is
- * reported on the property itself (`name: is required`), not on the object that lacks it.
+ * The `errors[]` of a 400 from the contracts' issues. A missing or unknown property is already
+ * reported on the property itself (`name: is required`), so a client can highlight that field.
  */
 export function toFieldProblems(issues: readonly FieldIssue[]): FieldProblem[] {
-  return issues.map((issue) => {
-    const m = PROPERTY_ISSUE.exec(issue.message);
-    if (!m) return { field: issue.field, message: issue.message };
-    const field = issue.field ? `${issue.field}.${m[2]}` : m[2]!;
-    return { field, message: m[1] === 'have required' ? 'is required' : 'is not allowed' };
-  });
+  return issues.map((issue) => ({ field: issue.field, message: issue.message }));
 }
 
 /**
