@@ -38,13 +38,20 @@ export const identifier = makeValidator<string>((input: string) => {
 /** Settings every service shares; each service spreads these into its own spec. */
 export function commonSpec(defaults: { port: number; schema: string }) {
   return {
-    PORT: port({ default: defaults.port, desc: 'HTTP port' }),
-    LOG_LEVEL: str({ default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
+    ...statelessSpec(defaults),
     DATABASE_URL: url({ desc: 'postgres:// URL of the service database' }),
     DATABASE_SCHEMA: identifier({ default: defaults.schema, desc: "the service's own Postgres schema" }),
     DATABASE_POOL_MAX: num({ default: 10 }),
-    KAFKA_BROKERS: list({ desc: 'comma-separated host:port list' }),
     MIGRATE_ON_START: bool({ default: true }),
+  };
+}
+
+/** The shared settings of a service without a database (the ingestion gateway): no DATABASE_*. */
+export function statelessSpec(defaults: { port: number }) {
+  return {
+    PORT: port({ default: defaults.port, desc: 'HTTP port' }),
+    LOG_LEVEL: str({ default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
+    KAFKA_BROKERS: list({ desc: 'comma-separated host:port list' }),
     OTEL_EXPORTER_OTLP_ENDPOINT: str({ default: '', desc: 'OTLP/HTTP endpoint; empty keeps telemetry local' }),
     SHUTDOWN_TIMEOUT_MS: num({ default: 10_000 }),
   };

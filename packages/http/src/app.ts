@@ -19,7 +19,7 @@ export interface HttpAppOptions {
   /** Named dependencies `/readyz` checks (e.g. database, kafka); all must answer true. */
   readiness: Record<string, ReadinessCheck>;
   /** Largest JSON body accepted (default 1mb). */
-  jsonLimit?: string;
+  jsonLimit?: string | number;
   /** Mounts the service's routers between the common middleware and the error handling. */
   routes?: (app: Express) => void;
 }
@@ -81,7 +81,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
 }
 
 /** JSON bodies only (any `+json` type too), bounded, with body errors as problems. */
-function jsonBody(limit: string): RequestHandler {
+function jsonBody(limit: string | number): RequestHandler {
   const parse = express.json({ limit, type: ['application/json', 'application/*+json'] });
   return (req, res, next) => {
     // An empty body (`Content-Length: 0`, what fetch sends for a bare POST) is no body at all.

@@ -1,7 +1,7 @@
 // The composition every service shares, written once: each service's main.ts names itself,
 // its migrations and what it wires (routes, consumers), and this builds the adapters in order
 // and stops them in reverse. Nothing here starts on import.
-import { commonSpec, ConfigError, loadConfig } from '@usageflow/config';
+import { commonSpec, ConfigError, loadConfig, statelessSpec } from '@usageflow/config';
 import {
   createDatabase,
   databaseReachable,
@@ -32,19 +32,33 @@ export interface ServiceDefinition<C = unknown> {
   wire?: (deps: ServiceDeps<C>) => ServiceParts | Promise<ServiceParts>;
 }
 
-export interface ServiceDeps<C = unknown> {
+/**
+ * A service that keeps no database (the ingestion gateway: its replicas share nothing but
+ * Kafka). It needs no DATABASE_URL and runs no migrations and no outbox relay.
+ */
+export interface StatelessServiceDefinition<C = unknown> extends Omit<ServiceDefinition<C>, 'migrations' | 'wire'> {
+  wire?: (deps: StatelessServiceDeps<C>) => ServiceParts | Promise<ServiceParts>;
+}
+
+/** What a stateless service is built from. */
+export interface StatelessServiceDeps<C = unknown> {
   logger: Logger;
-  db: Knex;
   kafka: Kafka;
   producer: EventProducer;
   /** The service's own settings, as its `config` parsed them. */
   config: C;
 }
 
+export interface ServiceDeps<C = unknown> extends StatelessServiceDeps<C> {
+  db: Knex;
+}
+
 export interface ServiceParts {
   routes?: (app: Express) => void;
   /** Readiness checks beside the database and Kafka (e.g. a projection has caught up). */
   readiness?: Record<string, () => Promise<boolean>>;
+  /** The largest JSON body accepted (bytes, or '1mb'); 1 MB by default. */
+  jsonLimit?: string | number;
   /** Started after the HTTP server, stopped before it closes. */
   workers?: ReadonlyArray<{ name: string; start(): Promise<void> | void; stop(): Promise<void> }>;
 }
@@ -56,11 +70,66 @@ type Step = { name: string; stop: () => Promise<unknown> };
  * SIGTERM/SIGINT stop everything in reverse order of start, bounded by SHUTDOWN_TIMEOUT_MS.
  */
 export async function runService<C>(def: ServiceDefinition<C>, argv = process.argv.slice(2)): Promise<void> {
-  const schemaDefault = def.name.replace(/-/g, '_');
-  let config;
+  const life = lifecycle(def, commonSpec({ port: def.defaultPort, schema: def.name.replace(/-/g, '_') }));
+  const { config, logger, steps } = life;
+  await life.run(async () => {
+    const db = createDatabase({
+      url: config.DATABASE_URL,
+      schema: config.DATABASE_SCHEMA,
+      poolMax: config.DATABASE_POOL_MAX,
+      applicationName: def.name,
+    });
+    steps.push({ name: 'database', stop: () => db.destroy() });
+    const migrations = [...messagingMigrations, idempotencyMigration, ...(def.migrations ?? [])];
+    if (argv[0] === 'migrate') {
+      const applied = await migrate(db, config.DATABASE_SCHEMA, migrations);
+      logger.info({ applied, schema: config.DATABASE_SCHEMA }, 'migrations applied');
+      return 'done';
+    }
+    if (config.MIGRATE_ON_START) {
+      const applied = await migrate(db, config.DATABASE_SCHEMA, migrations);
+      if (applied.length) logger.info({ applied }, 'migrations applied');
+    }
+    const { kafka, producer } = await life.connectKafka();
+    const relay = new OutboxRelay({ db, kafka, producer, logger: logger.child({ component: 'outbox-relay' }) });
+    relay.start();
+    steps.push({ name: 'outbox-relay', stop: () => relay.stop() });
+
+    const parts = (await def.wire?.({ logger, db, kafka, producer, config: life.serviceConfig })) ?? {};
+    await life.serve(parts, { database: () => databaseReachable(db), kafka: () => kafkaReachable(kafka) });
+    logger.info({ port: config.PORT, schema: config.DATABASE_SCHEMA }, `${def.name} listening`);
+    return 'serving';
+  });
+}
+
+/** Runs a service without a database; `migrate` has nothing to do and says so. */
+export async function runStatelessService<C>(
+  def: StatelessServiceDefinition<C>,
+  argv = process.argv.slice(2),
+): Promise<void> {
+  const life = lifecycle(def, statelessSpec({ port: def.defaultPort }));
+  await life.run(async () => {
+    if (argv[0] === 'migrate') {
+      life.logger.info('no database: nothing to migrate');
+      return 'done';
+    }
+    const { kafka, producer } = await life.connectKafka();
+    const parts = (await def.wire?.({ logger: life.logger, kafka, producer, config: life.serviceConfig })) ?? {};
+    await life.serve(parts, { kafka: () => kafkaReachable(kafka) });
+    life.logger.info({ port: life.config.PORT }, `${def.name} listening`);
+    return 'serving';
+  });
+}
+
+/** What every service shares: settings, logs, telemetry, the ordered stop, HTTP and Kafka. */
+function lifecycle<C, S extends ReturnType<typeof statelessSpec>>(
+  def: { name: string; config?: (env: Record<string, string | undefined>) => C },
+  spec: S,
+) {
+  let config: ReturnType<typeof loadConfig<S>>;
   let serviceConfig: C;
   try {
-    config = loadConfig(commonSpec({ port: def.defaultPort, schema: schemaDefault }));
+    config = loadConfig(spec);
     serviceConfig = def.config ? def.config(process.env) : (undefined as C);
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -74,73 +143,61 @@ export async function runService<C>(def: ServiceDefinition<C>, argv = process.ar
   const telemetry = startTelemetry({ serviceName: def.name, otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
   steps.push({ name: 'telemetry', stop: () => telemetry.shutdown() });
 
+  const stopAll = async () => {
+    for (const step of steps.reverse()) {
+      await step.stop().catch((err: unknown) => logger.error({ err, step: step.name }, 'stop failed'));
+    }
+  };
   const shutdown = async (reason: string, code = 0) => {
     logger.info({ reason }, 'shutting down');
     const timer = setTimeout(() => {
       logger.error('shutdown timed out; exiting');
       process.exit(1);
     }, config.SHUTDOWN_TIMEOUT_MS).unref();
-    for (const step of steps.reverse()) {
-      await step.stop().catch((err: unknown) => logger.error({ err, step: step.name }, 'stop failed'));
-    }
+    await stopAll();
     clearTimeout(timer);
     process.exit(code);
   };
 
-  // Installed before anything starts: a SIGTERM during startup (a slow consumer join, say)
-  // still stops what has started, in reverse order, instead of killing the process mid-step.
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-
-  try {
-    const db = createDatabase({
-      url: config.DATABASE_URL,
-      schema: config.DATABASE_SCHEMA,
-      poolMax: config.DATABASE_POOL_MAX,
-      applicationName: def.name,
-    });
-    steps.push({ name: 'database', stop: () => db.destroy() });
-    const migrations = [...messagingMigrations, idempotencyMigration, ...(def.migrations ?? [])];
-    if (argv[0] === 'migrate') {
-      const applied = await migrate(db, config.DATABASE_SCHEMA, migrations);
-      logger.info({ applied, schema: config.DATABASE_SCHEMA }, 'migrations applied');
-      await db.destroy();
-      await telemetry.shutdown();
-      return;
-    }
-    if (config.MIGRATE_ON_START) {
-      const applied = await migrate(db, config.DATABASE_SCHEMA, migrations);
-      if (applied.length) logger.info({ applied }, 'migrations applied');
-    }
-
-    const kafka = createKafkaClient({ brokers: config.KAFKA_BROKERS, clientId: def.name, logger });
-    const producer = new EventProducer(kafka, { logger });
-    await producer.connect();
-    steps.push({ name: 'producer', stop: () => producer.disconnect() });
-    const relay = new OutboxRelay({ db, kafka, producer, logger: logger.child({ component: 'outbox-relay' }) });
-    relay.start();
-    steps.push({ name: 'outbox-relay', stop: () => relay.stop() });
-
-    const parts = (await def.wire?.({ logger, db, kafka, producer, config: serviceConfig })) ?? {};
-    const app = createHttpApp({
-      logger,
-      readiness: {
-        database: () => databaseReachable(db),
-        kafka: () => kafkaReachable(kafka),
-        ...parts.readiness,
-      },
-      routes: parts.routes,
-    });
-    const server = await startHttpServer(app, config.PORT);
-    steps.push({ name: 'http', stop: () => server.close(config.SHUTDOWN_TIMEOUT_MS / 2) });
-    for (const worker of parts.workers ?? []) {
-      await worker.start();
-      steps.push({ name: worker.name, stop: () => worker.stop() });
-    }
-    logger.info({ port: server.port, schema: config.DATABASE_SCHEMA }, `${def.name} listening`);
-  } catch (err) {
-    logger.fatal({ err }, 'failed to start');
-    await shutdown('startup failure', 1);
-    return;
-  }
+  return {
+    config,
+    serviceConfig,
+    logger,
+    steps,
+    /** Starts the service; 'done' (a one-off command) stops what it opened and returns. */
+    async run(start: () => Promise<'done' | 'serving'>): Promise<void> {
+      // Installed before anything starts: a SIGTERM during startup (a slow consumer join, say)
+      // still stops what has started, in reverse order, instead of killing the process mid-step.
+      process.once('SIGTERM', () => void shutdown('SIGTERM'));
+      process.once('SIGINT', () => void shutdown('SIGINT'));
+      try {
+        if ((await start()) === 'done') await stopAll();
+      } catch (err) {
+        logger.fatal({ err }, 'failed to start');
+        await shutdown('startup failure', 1);
+      }
+    },
+    async connectKafka() {
+      const kafka = createKafkaClient({ brokers: config.KAFKA_BROKERS, clientId: def.name, logger });
+      const producer = new EventProducer(kafka, { logger });
+      await producer.connect();
+      steps.push({ name: 'producer', stop: () => producer.disconnect() });
+      return { kafka, producer };
+    },
+    /** Serves HTTP with the shared readiness checks and the service's own, then starts its workers. */
+    async serve(parts: ServiceParts, readiness: Record<string, () => Promise<boolean>>) {
+      const app = createHttpApp({
+        logger,
+        readiness: { ...readiness, ...parts.readiness },
+        routes: parts.routes,
+        jsonLimit: parts.jsonLimit,
+      });
+      const server = await startHttpServer(app, config.PORT);
+      steps.push({ name: 'http', stop: () => server.close(config.SHUTDOWN_TIMEOUT_MS / 2) });
+      for (const worker of parts.workers ?? []) {
+        await worker.start();
+        steps.push({ name: worker.name, stop: () => worker.stop() });
+      }
+    },
+  };
 }
