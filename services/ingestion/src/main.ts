@@ -1,5 +1,15 @@
-// Composition root of the ingestion service. Later issues add its domain/, app/ and adapters/;
-// for now it boots the shared adapters (database + outbox relay, Kafka, HTTP health).
-import { runService } from '@usageflow/runtime';
+// Composition root of the ingestion gateway: stateless (no database), it shares nothing with
+// its replicas but Kafka. See docs/ingestion.md.
+import { runStatelessService } from '@usageflow/runtime';
+import { ingestionConfig } from './config';
+import { buildIngestion } from './service';
 
-void runService({ name: 'ingestion', defaultPort: 4003 });
+void runStatelessService({
+  name: 'ingestion',
+  defaultPort: 4003,
+  config: ingestionConfig,
+  wire(deps) {
+    const { routes, readiness, workers, jsonLimit } = buildIngestion(deps);
+    return { routes, readiness, workers, jsonLimit };
+  },
+});
