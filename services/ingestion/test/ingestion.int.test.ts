@@ -207,6 +207,13 @@ describe('who may send', () => {
   });
 });
 
+describe('the API document', () => {
+  it('serves both routes at /openapi.json', async () => {
+    const doc = (await h.api('GET', '/openapi.json')).body;
+    expect(Object.keys(doc.paths).sort()).toEqual(['/v1/events', '/v1/events/batch']);
+  });
+});
+
 describe('limits', () => {
   it('bodies over the byte limit and batches over the event limit are 413; nothing is produced', async () => {
     const { key } = await h.organization();

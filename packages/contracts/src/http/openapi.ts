@@ -31,8 +31,12 @@ export interface RouteSpec {
   body?: TSchema;
   /** Creating requests accept an `Idempotency-Key` header. */
   idempotent?: boolean;
+  /** Further request content types beside application/json (CloudEvents at ingestion). */
+  alternativeBodies?: Record<string, TSchema>;
   /** Success responses by status (errors are added from `auth` and `body`). */
   responses: Record<number, { description: string; schema?: TSchema }>;
+  /** Problem responses the route adds to the common ones (413, 429, 503...), by status. */
+  problems?: Record<number, string>;
 }
 
 /** The Express path of an OpenAPI path: `/v1/metrics/{key}` -> `/v1/metrics/:key`. */
@@ -68,6 +72,7 @@ function operation(route: RouteSpec) {
       ? { description: r.description, content: { 'application/json': { schema: r.schema } } }
       : { description: r.description };
   }
+  for (const [status, description] of Object.entries(route.problems ?? {})) responses[status] = problem(description);
   if (route.body || route.query || route.pathParams) responses['400'] ??= problem('The request is invalid');
   if (route.auth !== 'none') {
     responses['401'] ??= problem('Authentication required');
@@ -94,7 +99,19 @@ function operation(route: RouteSpec) {
     ...(route.permission ? { 'x-usageflow-permission': route.permission } : {}),
     ...(route.scope ? { 'x-usageflow-scope': route.scope } : {}),
     ...(parameters.length ? { parameters } : {}),
-    ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: route.body } } } } : {}),
+    ...(route.body
+      ? {
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': { schema: route.body },
+              ...Object.fromEntries(
+                Object.entries(route.alternativeBodies ?? {}).map(([type, schema]) => [type, { schema }]),
+              ),
+            },
+          },
+        }
+      : {}),
     responses,
   };
 }

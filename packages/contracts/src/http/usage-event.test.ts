@@ -1,6 +1,15 @@
+import { openApi31Errors } from '../../test/oas31';
 import { validateBody } from '../validate';
 import { ContractViolationError } from '../errors';
-import { MAX_BATCH_SIZE, UsageEventBatchBody, UsageEventBody, normalizeUsageAmount } from './usage-event';
+import { buildOpenApiDocument } from './openapi';
+import {
+  INGESTION_ROUTES,
+  MAX_BATCH_SIZE,
+  UsageEventBatchAccepted,
+  UsageEventBatchBody,
+  UsageEventBody,
+  normalizeUsageAmount,
+} from './usage-event';
 
 const valid = { metric: 'API_CALL', amount: 1, customerId: 'user_123' };
 
@@ -65,5 +74,40 @@ describe('normalizeUsageAmount', () => {
 
   it.each([[-1], [Number.NaN], [Number.POSITIVE_INFINITY], ['-1'], ['1e5'], [5e-324]])('refuses %p', (amount) => {
     expect(() => normalizeUsageAmount(amount)).toThrow(ContractViolationError);
+  });
+});
+
+describe('ingestion routes', () => {
+  it('are the architecture paths, for API keys with events:write, in a valid OpenAPI 3.1 document with CloudEvents bodies', () => {
+    expect(INGESTION_ROUTES.map((r) => `${r.method.toUpperCase()} ${r.path}`)).toEqual([
+      'POST /v1/events',
+      'POST /v1/events/batch',
+    ]);
+    expect(INGESTION_ROUTES.every((r) => r.auth === 'apiKey' && r.scope === 'events:write')).toBe(true);
+    const doc = buildOpenApiDocument({ title: 'ingestion', version: '1', routes: INGESTION_ROUTES });
+    expect(openApi31Errors(doc)).toEqual([]);
+    const single = doc.paths['/v1/events']!['post'] as {
+      requestBody: { content: Record<string, unknown> };
+      responses: Record<string, unknown>;
+    };
+    expect(Object.keys(single.requestBody.content).sort()).toEqual([
+      'application/cloudevents+json',
+      'application/cloudevents-batch+json',
+      'application/json',
+    ]);
+    expect(Object.keys(single.responses)).toEqual(expect.arrayContaining(['202', '413', '422', '429', '503']));
+  });
+
+  it('a batch answer lists each event as accepted with its id or refused with its fields', () => {
+    const answer = {
+      accepted: 1,
+      refused: 1,
+      results: [
+        { index: 0, id: 'req_1' },
+        { index: 1, errors: [{ field: 'amount', message: 'must be >= 0' }] },
+      ],
+    };
+    expect(validateBody(UsageEventBatchAccepted, answer).ok).toBe(true);
+    expect(validateBody(UsageEventBatchAccepted, { ...answer, results: [{ index: 1, errors: [] }] }).ok).toBe(false);
   });
 });

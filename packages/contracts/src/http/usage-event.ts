@@ -12,6 +12,7 @@ import {
   Described,
 } from '../common';
 import { ContractViolationError } from '../errors';
+import type { RouteSpec } from './openapi';
 
 /** The most events one batch request may carry (validated all together: all or nothing). */
 export const MAX_BATCH_SIZE = 1000;
@@ -52,12 +53,54 @@ export type UsageEventBatchBody = Static<typeof UsageEventBatchBody>;
 export const UsageEventAccepted = Type.Object({ id: ExternalEventId }, { additionalProperties: false });
 export type UsageEventAccepted = Static<typeof UsageEventAccepted>;
 
-/** The 202 answer to `POST /v1/events/batch`: the events' ids, in request order. */
+/** One problem with one event: the field (relative to the event) and what is wrong. */
+export const EventFieldError = Type.Object(
+  { field: Type.String(), message: Type.String() },
+  { additionalProperties: false },
+);
+
+/** The outcome of one event of a batch: accepted with its id, or refused with its errors. */
+export const BatchEventResult = Type.Union([
+  Type.Object({ index: Type.Integer({ minimum: 0 }), id: ExternalEventId }, { additionalProperties: false }),
+  Type.Object(
+    { index: Type.Integer({ minimum: 0 }), errors: Type.Array(EventFieldError, { minItems: 1 }) },
+    { additionalProperties: false },
+  ),
+]);
+
+/**
+ * The answer to a batch: 202 when every event was accepted, 207 when some were refused (the
+ * accepted ones were produced, the refused ones not). One result per event, in request order.
+ * (A batch with nothing acceptable is a 400 problem naming `events[i].field`.)
+ */
 export const UsageEventBatchAccepted = Type.Object(
-  { accepted: Type.Integer({ minimum: 1 }), ids: Type.Array(ExternalEventId) },
+  {
+    accepted: Type.Integer({ minimum: 1 }),
+    refused: Type.Integer({ minimum: 0 }),
+    results: Type.Array(BatchEventResult),
+  },
   { additionalProperties: false },
 );
 export type UsageEventBatchAccepted = Static<typeof UsageEventBatchAccepted>;
+
+/**
+ * A CloudEvent (1.0, structured JSON mode) as ingestion maps it: `subject` is the customer, `type`
+ * the metric, `time` the timestamp, `data.amount` (or `data.value`, default 1) the amount, and
+ * the other scalar members of `data` the properties. Checked in full by the gateway.
+ */
+export const UsageCloudEvent = Type.Object(
+  {
+    specversion: Type.Literal('1.0'),
+    id: ExternalEventId,
+    source: Type.String({ minLength: 1 }),
+    type: MetricKey,
+    subject: CustomerId,
+    time: Type.Optional(Type.String()),
+    datacontenttype: Type.Optional(Type.String()),
+    data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: true },
+);
 
 const DECIMAL = /^(0|[1-9]\d*)(\.\d+)?$/;
 
@@ -95,3 +138,51 @@ function numberToDecimal(n: number): string | undefined {
   if (point >= digits.length) return digits + '0'.repeat(point - digits.length);
   return `${digits.slice(0, point)}.${digits.slice(point)}`;
 }
+
+const ingestionProblems = {
+  413: 'The body or the batch is too large',
+  429: 'Over the rate of this API key (Retry-After says when to come back)',
+  503: 'Kafka did not acknowledge in time, or the gateway is at capacity: retry with the same ids (Retry-After)',
+};
+
+/** The ingestion gateway's routes (API keys with events:write only). */
+export const INGESTION_ROUTES: readonly RouteSpec[] = [
+  {
+    method: 'post',
+    path: '/v1/events',
+    operationId: 'ingestEvent',
+    summary: 'Send one usage event (answered once Kafka acknowledged it)',
+    tag: 'Usage events',
+    auth: 'apiKey',
+    scope: 'events:write',
+    body: UsageEventBody,
+    alternativeBodies: {
+      'application/cloudevents+json': UsageCloudEvent,
+      'application/cloudevents-batch+json': Type.Array(UsageCloudEvent, { minItems: 1 }),
+    },
+    responses: {
+      202: { description: 'Accepted: on the usage topic', schema: UsageEventAccepted },
+      207: { description: 'A CloudEvents batch with some events refused', schema: UsageEventBatchAccepted },
+    },
+    problems: { ...ingestionProblems, 422: 'The metric is not defined in your organization' },
+  },
+  {
+    method: 'post',
+    path: '/v1/events/batch',
+    operationId: 'ingestEventBatch',
+    summary: 'Send a batch of usage events, each accepted or refused on its own',
+    tag: 'Usage events',
+    auth: 'apiKey',
+    scope: 'events:write',
+    body: UsageEventBatchBody,
+    alternativeBodies: { 'application/cloudevents-batch+json': Type.Array(UsageCloudEvent, { minItems: 1 }) },
+    responses: {
+      202: { description: 'Every event accepted', schema: UsageEventBatchAccepted },
+      207: {
+        description: 'Some events accepted (produced), some refused (not produced)',
+        schema: UsageEventBatchAccepted,
+      },
+    },
+    problems: ingestionProblems,
+  },
+];

@@ -1,6 +1,7 @@
 // The ingestion HTTP surface: POST /v1/events and POST /v1/events/batch, in the product's JSON
 // shape or as CloudEvents. Auth is the API key alone (checked in memory), the organization comes
 // from it, and a 2xx means Kafka acknowledged every accepted event of the request.
+import { buildOpenApiDocument, INGESTION_ROUTES } from '@usageflow/contracts';
 import { commonErrors } from '@usageflow/http';
 import type { Express, Request, Response } from 'express';
 import { prefixErrors, type FieldError } from '../../domain/normalize';
@@ -57,7 +58,15 @@ export function ingestionRoutes(ctx: IngestContext) {
     res.status(refused.length === 0 ? 202 : 207).json({ accepted: accepted.length, refused: refused.length, results });
   };
 
+  const openapi = buildOpenApiDocument({
+    title: 'UsageFlow ingestion API',
+    version: '1.0.0',
+    routes: INGESTION_ROUTES,
+  });
   return (app: Express) => {
+    app.get('/openapi.json', (_req, res) => {
+      res.json(openapi);
+    });
     app.post('/v1/events', async (req, res) => {
       if (req.is(CLOUDEVENTS_BATCH)) return ingestBatch(req, res, req.body, 'cloudevents', '');
       const format = req.is(CLOUDEVENT) ? 'cloudevents' : 'usage';
