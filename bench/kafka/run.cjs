@@ -843,7 +843,24 @@ async function sweep(s, brokers, classpath, admin, topicName, problems) {
   }
 }
 
-main().catch((err) => {
-  log(`ERROR: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  process.exitCode = 1;
-});
+// Run as a script (npm run bench:kafka, or node bench/kafka/run.cjs); required by another
+// benchmark (bench/ingestion), it only lends its baseline runner and /proc helpers below.
+if (require.main === module) {
+  main().catch((err) => {
+    log(`ERROR: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exitCode = 1;
+  });
+}
+
+module.exports = {
+  runBaseline,
+  machineFacts,
+  javaBin,
+  vmHwmKb,
+  processCpuSec,
+  machineTicks,
+  backgroundLoad,
+  localBrokerPid,
+  median,
+  table,
+};

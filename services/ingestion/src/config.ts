@@ -1,6 +1,7 @@
 // The ingestion gateway's own settings (the common ones are parsed by the runtime). Every limit
 // here bounds memory or time on the hot path; docs/ingestion.md explains each.
-import { ConfigError, loadConfig, num } from '@usageflow/config';
+import { TOPICS } from '@usageflow/contracts';
+import { ConfigError, loadConfig, num, str } from '@usageflow/config';
 
 const spec = {
   INGEST_MAX_BATCH_EVENTS: num({ default: 1000, desc: 'the most events one batch request may carry' }),
@@ -12,6 +13,10 @@ const spec = {
   INGEST_MAX_IN_FLIGHT_EVENTS: num({ default: 200_000, desc: 'accepted events waiting for Kafka (503 beyond)' }),
   INGEST_ACK_TIMEOUT_MS: num({ default: 5_000, desc: 'how long a request waits for Kafka before 503' }),
   INGEST_SEND_MAX_EVENTS: num({ default: 10_000, desc: 'the most events one produce request carries' }),
+  INGEST_USAGE_TOPIC: str({
+    default: TOPICS.usageEvents,
+    desc: 'the topic accepted events go to (benchmarks use a scratch one)',
+  }),
   INGEST_LINGER_MS: num({
     default: 0,
     desc: 'how long a produce waits to gather more events (0: only while one is in flight)',
@@ -30,6 +35,7 @@ export interface IngestionSettings {
   ackTimeoutMs: number;
   sendMaxEvents: number;
   lingerMs: number;
+  usageTopic: string;
 }
 
 /** The defaults, for tests and in-process wiring. */
@@ -41,6 +47,7 @@ export function ingestionConfig(env: Record<string, string | undefined>): Ingest
   const problems: Record<string, string> = {};
   for (const name of Object.keys(spec) as (keyof typeof spec)[]) {
     const value = c[name];
+    if (typeof value !== 'number') continue;
     const zeroAllowed = name === 'INGEST_LINGER_MS';
     if (!Number.isInteger(value) || value < (zeroAllowed ? 0 : 1))
       problems[name] = zeroAllowed ? 'must be a whole number >= 0' : 'must be a whole number >= 1';
@@ -63,5 +70,6 @@ function toSettings(c: ReturnType<typeof loadConfig<typeof spec>>): IngestionSet
     ackTimeoutMs: c.INGEST_ACK_TIMEOUT_MS,
     sendMaxEvents: c.INGEST_SEND_MAX_EVENTS,
     lingerMs: c.INGEST_LINGER_MS,
+    usageTopic: c.INGEST_USAGE_TOPIC,
   };
 }

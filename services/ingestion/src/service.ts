@@ -5,7 +5,7 @@ import type { Logger } from '@usageflow/telemetry';
 import { randomUUID } from 'node:crypto';
 import { ingestionRoutes } from './adapters/http/routes';
 import { ProjectionConsumer } from './adapters/kafka/projection-consumer';
-import { USAGE_TOPIC, type IngestContext } from './app/ingest';
+import type { IngestContext } from './app/ingest';
 import { IngestionProjection } from './app/projection';
 import { SendQueue } from './app/send-queue';
 import { DEFAULT_INGESTION_SETTINGS, type IngestionSettings } from './config';
@@ -17,8 +17,6 @@ export interface IngestionDeps {
   logger: Logger;
   config?: IngestionSettings;
   clock?: () => Date;
-  /** Where accepted events go (tests give each run a topic of its own). */
-  usageTopic?: string;
   /** Where keys, metrics and settings are read from (default: the identity and catalog topics). */
   projectionTopics?: readonly string[];
 }
@@ -33,7 +31,7 @@ export function buildIngestion(deps: IngestionDeps) {
   const feed = new ProjectionConsumer({ ...deps, projection, topics: deps.projectionTopics });
   const queue = new SendQueue({
     sender: deps.producer,
-    topic: deps.usageTopic ?? USAGE_TOPIC,
+    topic: settings.usageTopic,
     maxRecordsPerSend: settings.sendMaxEvents,
     maxRecordsWaiting: settings.maxInFlightEvents,
     lingerMs: settings.lingerMs,

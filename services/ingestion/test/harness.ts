@@ -48,8 +48,7 @@ export async function startIngestion(options: { config?: Partial<IngestionSettin
     kafka,
     producer,
     logger,
-    config: { ...DEFAULT_INGESTION_SETTINGS, ...options.config },
-    usageTopic,
+    config: { ...DEFAULT_INGESTION_SETTINGS, usageTopic, ...options.config },
     projectionTopics: [identityTopic, catalogTopic],
   });
   for (const worker of service.workers) await worker.start();

@@ -2,7 +2,6 @@
 // acceptable (validated, normalized, metric known), and the acceptance itself: the records reach
 // Kafka (acks=all) before the request is answered. Nothing here touches a database.
 import { apiKeyDigest, API_KEY_PATTERN, authErrors } from '@usageflow/auth';
-import { TOPICS } from '@usageflow/contracts';
 import { commonErrors, defineErrors, ProblemError } from '@usageflow/http';
 import type { OutgoingMessage } from '@usageflow/kafka';
 import { injectTraceHeaders } from '@usageflow/telemetry';
@@ -183,6 +182,3 @@ export function toRecords(
     };
   });
 }
-
-/** The usage topic name (tests give the gateway a topic of their own). */
-export const USAGE_TOPIC = TOPICS.usageEvents;

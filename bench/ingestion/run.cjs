@@ -1,0 +1,916 @@
+// @ts-check
+'use strict';
+/**
+ * bench:ingestion — the ingestion gateway (services/ingestion, `node dist/main.js`, its own
+ * process) under HTTP load from another process, against the broker's own ProducerPerformance
+ * for records of the same size, same broker, same machine, same run.
+ *
+ *   npm run bench:ingestion                  (ensures the local infra; builds the gateway if missing)
+ *   npm run bench:ingestion -- --help        (every option)
+ *
+ * Per round (default 3; medians reported): ProducerPerformance on a fresh topic, then the
+ * gateway with batches of 100 events (closed loop), single events (closed loop: saturation),
+ * and single events at half of that saturation rate (open loop: latency at a sane load). The
+ * gateway is one process for the whole run, seeded with an organization of its own (a fresh API
+ * key and the API_CALL metric on the real identity and catalog topics), and writes to the real
+ * usage topic. The targets (docs PERFORMANCE.md) are reported, never asserted.
+ *
+ * Exit status: 0 when every measurement ran; 1 on an error, a refused request, or fewer records
+ * on the usage topic than the gateway accepted. A figure below target does not fail the run.
+ */
+const fs = require('node:fs');
+const http = require('node:http');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const { fork, spawn, spawnSync } = require('node:child_process');
+const { randomBytes, randomUUID } = require('node:crypto');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const infra = require(path.join(ROOT, 'infra', 'local', 'index.cjs'));
+// The ProducerPerformance runner and the /proc helpers are bench:kafka's, shared rather than copied.
+const kbench = require(path.join(ROOT, 'bench', 'kafka', 'run.cjs'));
+
+const GATEWAY_MAIN = path.join(ROOT, 'services', 'ingestion', 'dist', 'main.js');
+const WORKER = path.join(__dirname, 'load-worker.cjs');
+// A scratch topic per run (as many partitions as the real one), deleted at the end: the real
+// usage topic keeps records forever and every projection replays it.
+const USAGE_TOPIC = `bench.ingestion.usage.${Date.now().toString(36)}`;
+const USAGE_PARTITIONS = 12;
+const METRIC = 'API_CALL';
+const TARGETS = { ratio: 0.5, batchEventsPerSec: 100_000, halfP99Ms: 25, rssMb: 200 };
+
+// ---------------------------------------------------------------------------------------------
+// Options
+// ---------------------------------------------------------------------------------------------
+
+/** name -> [default, help]; numbers are parsed as numbers, the rest kept as strings. */
+const OPTIONS = /** @type {const} */ ({
+  rounds: [3, 'rounds; medians are reported'],
+  workloads: ['batch,single,half', 'which to run, comma list (half needs single: it runs at a share of its rate)'],
+  'batch-requests': [2000, 'batch workload: requests per round'],
+  'batch-size': [100, 'batch workload: events per request'],
+  'batch-concurrency': [8, 'batch workload: requests outstanding at once'],
+  'single-requests': [15000, 'single-event workload: requests per round'],
+  'single-concurrency': [32, 'single-event workload: requests outstanding at once'],
+  'half-fraction': [0.5, 'open-loop run: this share of the round’s single-event saturation rate'],
+  'half-seconds': [8, 'open-loop run: duration in seconds'],
+  'event-bytes': [200, 'size of one event as sent (JSON), bytes'],
+  'baseline-records': [1000000, 'ProducerPerformance: records per round'],
+  'record-size': [0, 'ProducerPerformance: record size in bytes (0: the measured usage.recorded record)'],
+  'java-opts': ['-Xmx512m', 'ProducerPerformance: JVM options'],
+  'log-level': ['info', 'the gateway’s LOG_LEVEL (info: one line per request, as deployed)'],
+  'gateway-node-args': ['', 'extra node options of the gateway, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"'],
+  port: [0, 'the gateway’s port (0: a free one)'],
+  'keep-log': [false, 'keep the gateway’s log file (its path is printed)'],
+  'no-baseline': [false, 'skip ProducerPerformance (no ratio)'],
+});
+
+/** @typedef {{ [K in keyof typeof OPTIONS]: (typeof OPTIONS)[K][0] extends number ? number : (typeof OPTIONS)[K][0] extends boolean ? boolean : string }} Settings */
+
+function usage() {
+  const lines = Object.entries(OPTIONS).map(([name, [def, help]]) => {
+    const flag = typeof def === 'boolean' ? `--${name}` : `--${name} <${typeof def === 'number' ? 'n' : 'text'}>`;
+    const shown = typeof def === 'boolean' ? '' : ` (default ${JSON.stringify(def)})`;
+    return `  ${flag.padEnd(30)} ${help}${shown}`;
+  });
+  return [
+    'usage: npm run bench:ingestion -- [options]',
+    '       node bench/ingestion/run.cjs [options]',
+    '',
+    'The ingestion gateway (services/ingestion/dist/main.js, built if missing) in its own process,',
+    'driven over loopback HTTP by a forked load generator; the broker’s ProducerPerformance for the',
+    'same record size in the same run. KAFKA_BROKERS: use that broker (else the local infra is ensured).',
+    '',
+    ...lines,
+    '  --help                         this text',
+  ].join('\n');
+}
+
+/** @param {string[]} argv @returns {Settings} */
+function parseArgs(argv) {
+  /** @type {Record<string, number | string | boolean>} */
+  const s = Object.fromEntries(Object.entries(OPTIONS).map(([k, [def]]) => [k, def]));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--help' || arg === '-h') {
+      console.log(usage());
+      process.exit(0);
+    }
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    const name = m?.[1] ?? '';
+    if (!m || !(name in OPTIONS)) throw new Error(`unknown option '${arg}' (see --help)`);
+    const def = OPTIONS[/** @type {keyof typeof OPTIONS} */ (name)][0];
+    if (typeof def === 'boolean') {
+      s[name] = m[2] === undefined ? true : m[2] !== 'false';
+      continue;
+    }
+    const raw = m[2] ?? argv[++i];
+    if (raw === undefined) throw new Error(`--${name} needs a value`);
+    if (typeof def === 'number') {
+      const v = Number(raw.replace(/_/g, ''));
+      const fractional = name === 'half-fraction';
+      if (!Number.isFinite(v) || v < 0 || (!fractional && !Number.isInteger(v)) || (fractional && (v <= 0 || v > 1)))
+        throw new Error(`--${name} must be ${fractional ? 'in (0, 1]' : 'a whole number >= 0'} (got '${raw}')`);
+      s[name] = v;
+    } else {
+      s[name] = raw;
+    }
+  }
+  for (const name of ['rounds', 'batch-requests', 'batch-size', 'batch-concurrency', 'single-requests']) {
+    if (s[name] === 0) throw new Error(`--${name} must be at least 1`);
+  }
+  const workloads = String(s.workloads).split(',');
+  if (workloads.some((w) => !['batch', 'single', 'half'].includes(w)) || workloads.length === 0)
+    throw new Error(`--workloads must be a comma list of batch, single, half (got '${s.workloads}')`);
+  if (workloads.includes('half') && !workloads.includes('single'))
+    throw new Error('--workloads: half runs at a share of the single-event rate, so it needs single too');
+  if (s['single-concurrency'] === 0 || s['half-seconds'] === 0 || s['baseline-records'] === 0)
+    throw new Error('--single-concurrency, --half-seconds and --baseline-records must be at least 1');
+  return /** @type {Settings} */ (/** @type {unknown} */ (s));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output helpers
+// ---------------------------------------------------------------------------------------------
+
+const t00 = Date.now();
+/** @param {string} msg */
+function log(msg) {
+  const s = ((Date.now() - t00) / 1000).toFixed(1).padStart(6);
+  console.log(`[bench:ingestion ${s}s] ${msg}`);
+}
+/** @param {number} n */
+const fmtInt = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '?');
+/** @param {number | null | undefined} n @param {number} [d] */
+const fmt = (n, d = 1) => (n == null || !Number.isFinite(n) ? '?' : n.toFixed(d));
+const { median, table } = kbench;
+/** @template T @param {T[]} xs @param {(x: T) => number | null | undefined} f */
+const med = (xs, f) => {
+  const v = /** @type {number[]} */ (xs.map(f).filter((x) => x != null && Number.isFinite(x)));
+  return v.length ? median(v) : NaN;
+};
+
+// ---------------------------------------------------------------------------------------------
+// /proc
+// ---------------------------------------------------------------------------------------------
+
+/** @param {number} pid current resident set (VmRSS, KB), or null */
+function vmRssKb(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Samples a process while `fn` runs: its CPU seconds, its peak VmRSS (polled every 100 ms), the
+ * broker's CPU seconds and the share of the machine that was busy.
+ * @template T
+ * @param {{ gatewayPid: number, brokerPid: number | null }} pids
+ * @param {() => Promise<T>} fn
+ */
+async function sampled(pids, fn) {
+  const g0 = kbench.processCpuSec(pids.gatewayPid);
+  const b0 = pids.brokerPid === null ? null : kbench.processCpuSec(pids.brokerPid);
+  const m0 = kbench.machineTicks();
+  let peakRssKb = vmRssKb(pids.gatewayPid) ?? 0;
+  const poll = setInterval(() => (peakRssKb = Math.max(peakRssKb, vmRssKb(pids.gatewayPid) ?? 0)), 100);
+  try {
+    const value = await fn();
+    const g1 = kbench.processCpuSec(pids.gatewayPid);
+    const b1 = pids.brokerPid === null ? null : kbench.processCpuSec(pids.brokerPid);
+    const m1 = kbench.machineTicks();
+    return {
+      value,
+      gatewayCpuSec: g0 !== null && g1 !== null ? g1 - g0 : null,
+      brokerCpuSec: b0 !== null && b1 !== null ? b1 - b0 : null,
+      machineBusy: m0 && m1 && m1.total > m0.total ? (m1.busy - m0.busy) / (m1.total - m0.total) : null,
+      peakRssKb: peakRssKb || null,
+    };
+  } finally {
+    clearInterval(poll);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Build, Kafka, seeding
+// ---------------------------------------------------------------------------------------------
+
+/** Builds the gateway (and the packages it references) when its dist is missing; warns when stale. */
+function ensureBuilt() {
+  const src = path.join(ROOT, 'services', 'ingestion', 'src');
+  const buildInfo = path.join(ROOT, 'services', 'ingestion', 'dist', '.tsbuildinfo');
+  if (fs.existsSync(GATEWAY_MAIN)) {
+    const built = fs.statSync(fs.existsSync(buildInfo) ? buildInfo : GATEWAY_MAIN).mtimeMs;
+    const stale = fs
+      .readdirSync(src, { withFileTypes: true, recursive: true })
+      .some(
+        (e) =>
+          e.isFile() &&
+          e.name.endsWith('.ts') &&
+          !e.name.endsWith('.test.ts') &&
+          fs.statSync(path.join(e.parentPath, e.name)).mtimeMs > built,
+      );
+    if (stale)
+      log('note: services/ingestion/src changed since its last build: `npx tsc -b tsconfig.json` to measure it');
+    return;
+  }
+  log('services/ingestion/dist/main.js is missing: building (tsc -b services/ingestion)...');
+  const r = spawnSync(
+    process.execPath,
+    [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', path.join('services', 'ingestion')],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
+  if (r.status !== 0 || !fs.existsSync(GATEWAY_MAIN)) throw new Error('the build failed: run `npm run build` first');
+}
+
+/** @param {string[]} brokers */
+function kafkaTools(brokers) {
+  const { createKafkaClient, EventProducer, ensureTopics, highWaterMarks, encodeEvent } = require('@usageflow/kafka');
+  const { createLogger } = require('@usageflow/telemetry');
+  const logger = createLogger({ service: 'bench-ingestion', level: 'warn' });
+  const kafka = createKafkaClient({ brokers, clientId: 'bench-ingestion', logger });
+  const producer = new EventProducer(kafka, { logger });
+  /** @param {string} topic */
+  const total = async (topic) => {
+    let sum = 0n;
+    for (const v of (await highWaterMarks(kafka, topic)).values()) sum += v;
+    return Number(sum);
+  };
+  return { kafka, producer, ensureTopics, highWaterMarks, encodeEvent, total };
+}
+
+/**
+ * A fresh organization the gateway will learn on its replay: an events:write API key (its
+ * SHA-256 digest on the identity topic) and the metric on the catalog topic, as identity and
+ * subscription would publish them.
+ * @param {ReturnType<typeof kafkaTools>} k
+ */
+async function seedOrganization(k) {
+  const { sampleEvent } = require(path.join(ROOT, 'packages', 'testkit', 'dist'));
+  const { apiKeyDigest } = require(path.join(ROOT, 'packages', 'auth', 'dist'));
+  const organizationId = randomUUID();
+  const apiKeyId = randomUUID();
+  const apiKey = `uf_live_${randomBytes(32).toString('base64url')}`;
+  const now = new Date().toISOString();
+  await k.producer.publish([
+    {
+      ...sampleEvent('api_key.created', {
+        organizationId,
+        data: {
+          apiKeyId,
+          name: 'bench:ingestion',
+          digest: apiKeyDigest(apiKey),
+          scopes: ['events:write'],
+          mode: 'live',
+          prefix: apiKey.slice(0, 16),
+          createdAt: now,
+        },
+      }),
+      occurredAt: now,
+    },
+    {
+      ...sampleEvent('metric.created', {
+        organizationId,
+        data: { key: METRIC, name: METRIC, unit: 'calls', aggregation: 'SUM' },
+      }),
+      occurredAt: now,
+    },
+  ]);
+  /** Revokes the key on the identity topic (the run is over; nobody should hold a live key of it). */
+  const revoke = async () => {
+    const at = new Date().toISOString();
+    await k.producer.publish([
+      { ...sampleEvent('api_key.revoked', { organizationId, data: { apiKeyId, revokedAt: at } }), occurredAt: at },
+    ]);
+  };
+  return { organizationId, apiKeyId, apiKey, revoke };
+}
+
+/**
+ * Reads back the record the gateway wrote for the event `eventId` (its `data.eventId`), from
+ * the partitions that grew between the marks `before` and now: the bytes a usage.recorded
+ * record really has (key, value, headers).
+ * @param {ReturnType<typeof kafkaTools>} k
+ * @param {Map<number, bigint>} before
+ * @param {string} eventId
+ */
+async function readBackRecord(k, before, eventId) {
+  const after = await k.highWaterMarks(k.kafka, USAGE_TOPIC);
+  const grown = [...after].filter(([p, mark]) => mark > (before.get(p) ?? 0n));
+  const groupId = `bench.ingestion.probe.${randomUUID().slice(0, 8)}`;
+  const consumer = k.kafka.consumer({ groupId, allowAutoTopicCreation: false });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic: USAGE_TOPIC, fromBeginning: false });
+    /** @type {(m: import('kafkajs').KafkaMessage) => void} */
+    let resolveFound = () => undefined;
+    /** @type {Promise<import('kafkajs').KafkaMessage>} */
+    const found = new Promise((resolve, reject) => {
+      resolveFound = resolve;
+      setTimeout(() => reject(new Error(`the probe event ${eventId} was not found on ${USAGE_TOPIC}`)), 30_000).unref();
+    });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        try {
+          if (JSON.parse(message.value?.toString() ?? '{}').data?.eventId === eventId) resolveFound(message);
+        } catch {
+          // another writer's record that is not JSON: not ours
+        }
+      },
+    });
+    // After run (the group exists then): start each grown partition where the probe was written.
+    for (const [partition] of grown) {
+      consumer.seek({ topic: USAGE_TOPIC, partition, offset: String(before.get(partition) ?? 0n) });
+    }
+    const m = await found;
+    const headers = Object.entries(m.headers ?? {}).map(([name, v]) => [name, String(Array.isArray(v) ? v[0] : v)]);
+    const keyBytes = m.key?.length ?? 0;
+    const valueBytes = m.value?.length ?? 0;
+    const headerBytes = headers.reduce((s, [n, v]) => s + Buffer.byteLength(n) + Buffer.byteLength(v), 0);
+    return { keyBytes, valueBytes, headerBytes, headers: headers.map(([n]) => n), partitions: after.size };
+  } finally {
+    await consumer.disconnect();
+    const admin = k.kafka.admin();
+    await admin.connect();
+    await admin.deleteGroups([groupId]).catch(() => undefined);
+    await admin.disconnect();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The gateway process
+// ---------------------------------------------------------------------------------------------
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** @param {number} port @param {string} urlPath @returns {Promise<{ status: number, body: string }>} */
+function httpGet(port, urlPath) {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: urlPath, timeout: 2000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.once('timeout', () => req.destroy(new Error('timeout')));
+    req.once('error', reject);
+  });
+}
+
+/**
+ * Starts `node services/ingestion/dist/main.js` with its log in a file (no pipe through this
+ * process: the runner takes no CPU from the gateway), and waits for /readyz 200.
+ * @param {Settings} s
+ * @param {string[]} brokers
+ * @param {number} port
+ * @param {string} logFile
+ */
+async function startGateway(s, brokers, port, logFile) {
+  const out = fs.openSync(logFile, 'w');
+  const nodeArgs = s['gateway-node-args'].split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, GATEWAY_MAIN], {
+    cwd: ROOT,
+    stdio: ['ignore', out, out],
+    env: {
+      ...process.env,
+      KAFKA_BROKERS: brokers.join(','),
+      PORT: String(port),
+      LOG_LEVEL: s['log-level'],
+      // The per-key rate limit would otherwise cap the bench: it measures the gateway, not the limit.
+      INGEST_RATE_EVENTS_PER_SECOND: '1000000000',
+      INGEST_RATE_BURST_EVENTS: '1000000000',
+      INGEST_USAGE_TOPIC: USAGE_TOPIC,
+    },
+  });
+  fs.closeSync(out);
+  /** @type {{ code: number | null, signal: NodeJS.Signals | null } | null} */
+  let exited = null;
+  const exit = new Promise((resolve) =>
+    child.once('exit', (code, signal) => {
+      exited = { code, signal };
+      resolve(exited);
+    }),
+  );
+  const tail = () => fs.readFileSync(logFile, 'utf8').slice(-3000);
+  const until = Date.now() + 60_000;
+  for (;;) {
+    if (exited) throw new Error(`the gateway exited (${JSON.stringify(exited)}) before it was ready:\n${tail()}`);
+    const r = await httpGet(port, '/readyz').catch(() => null);
+    if (r?.status === 200) break;
+    if (Date.now() > until) {
+      child.kill('SIGKILL');
+      throw new Error(`the gateway was not ready within 60 s (last /readyz: ${r?.status} ${r?.body}):\n${tail()}`);
+    }
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  const pid = /** @type {number} */ (child.pid);
+  return {
+    pid,
+    alive: () => exited === null,
+    tail,
+    /** Stops it with SIGTERM (its ordered shutdown), SIGKILL after 15 s. */
+    async stop() {
+      if (exited) return exited;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exit;
+      clearTimeout(timer);
+      return exited;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load (forked load-worker.cjs)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * @typedef {object} LoadResult
+ * @property {number} requests
+ * @property {number} acceptedEvents
+ * @property {Record<string, number>} statuses
+ * @property {number} transportErrors
+ * @property {string[]} errorSamples
+ * @property {number} seconds
+ * @property {number} requestsPerSec
+ * @property {number} eventsPerSec
+ * @property {number} eventBytes
+ * @property {number} bodyBytes
+ * @property {number} latMeanMs
+ * @property {number} latP50Ms
+ * @property {number} latP90Ms
+ * @property {number} latP99Ms
+ * @property {number} latP999Ms
+ * @property {number} latMaxMs
+ * @property {number} cpuMs
+ * @property {number} maxRssKb
+ * @property {number} [maxIssueLagMs]
+ */
+
+/**
+ * @param {Record<string, unknown>} cfg the worker's LoadConfig (load-worker.cjs)
+ * @param {string} label
+ * @returns {Promise<LoadResult>}
+ */
+function runLoad(cfg, label) {
+  return new Promise((resolve, reject) => {
+    const child = fork(WORKER, [JSON.stringify(cfg)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    /** @type {LoadResult | null} */
+    let result = null;
+    /** @type {string | null} */
+    let failure = null;
+    child.on('message', (/** @type {any} */ msg) => {
+      if (msg.type === 'progress') {
+        const rate = msg.acceptedEvents / (msg.elapsedMs / 1000);
+        log(`    ${label}: ${fmtInt(msg.requests)} requests, ${fmtInt(rate)} events/s so far`);
+      } else if (msg.type === 'result') {
+        result = msg;
+      } else if (msg.type === 'error') {
+        failure = msg.message;
+      }
+    });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      if (result && code === 0) resolve(result);
+      else reject(new Error(`load worker exited ${signal ?? code}${failure ? `: ${failure}` : ''}`));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * @typedef {object} Measured
+ * @property {LoadResult} load
+ * @property {number | null} gatewayCpuSec
+ * @property {number | null} brokerCpuSec
+ * @property {number | null} machineBusy
+ * @property {number | null} peakRssKb
+ * @property {number | null} loadBefore
+ * @property {number} landed records the usage topic grew by meanwhile
+ */
+
+async function main() {
+  const s = parseArgs(process.argv.slice(2));
+  const facts = kbench.machineFacts();
+  log(
+    `machine: ${facts.nproc} CPUs (${facts.cpu}), ${fmt(facts.memGb)} GB RAM, ${facts.os}; ` +
+      `node ${facts.node}, kafkajs ${facts.kafkajs}; Kafka ${facts.kafka} (${facts.java})`,
+  );
+  ensureBuilt();
+
+  let brokersCsv = process.env.KAFKA_BROKERS;
+  if (!brokersCsv) brokersCsv = (await infra.ensureInfra({ log })).kafkaBrokers;
+  const brokers = brokersCsv.split(',').map((b) => b.trim());
+  const brokerPid = kbench.localBrokerPid(brokers);
+  let classpath = '';
+  if (!s['no-baseline']) {
+    await infra.resolveKafkaLibs({ log });
+    classpath = infra.kafkaClasspath();
+  }
+  log(`broker ${brokers.join(',')}${brokerPid === null ? '' : ` (pid ${brokerPid}, CPU measured)`}`);
+
+  const k = kafkaTools(brokers);
+  await k.producer.connect();
+  const runId = Date.now().toString(36);
+  const logFile = path.join(os.tmpdir(), `bench-ingestion-${runId}.log`);
+  /** @type {Awaited<ReturnType<typeof startGateway>> | null} */
+  let gateway = null;
+  /** @type {Awaited<ReturnType<typeof seedOrganization>> | null} */
+  let org = null;
+  /** @type {string[]} */
+  const scratchTopics = [USAGE_TOPIC];
+  /** @type {string[]} */
+  const problems = [];
+
+  const cleanup = async () => {
+    const done = [];
+    if (gateway) done.push(gateway.stop());
+    if (org) done.push(org.revoke().catch((e) => log(`could not revoke the bench key: ${e.message}`)));
+    if (scratchTopics.length) {
+      const admin = k.kafka.admin();
+      done.push(
+        admin
+          .connect()
+          .then(() => admin.deleteTopics({ topics: scratchTopics.splice(0), timeout: 30_000 }))
+          .catch((e) => log(`could not delete the scratch topics: ${e.message}`))
+          .finally(() => admin.disconnect()),
+      );
+    }
+    await Promise.all(done);
+    await k.producer.disconnect().catch(() => undefined);
+  };
+  process.once('SIGINT', () => {
+    log('interrupted: stopping the gateway, revoking the key, deleting the scratch topics');
+    cleanup().finally(() => process.exit(130));
+  });
+
+  try {
+    await k.ensureTopics(k.kafka, [{ topic: USAGE_TOPIC, numPartitions: USAGE_PARTITIONS }]);
+    org = await seedOrganization(k);
+    log(`seeded organization ${org.organizationId}: API key ${org.apiKeyId} (events:write), metric ${METRIC}`);
+
+    const port = s.port || /** @type {number} */ (await freePort());
+    const started = Date.now();
+    gateway = await startGateway(s, brokers, port, logFile);
+    log(
+      `gateway pid ${gateway.pid} ready on 127.0.0.1:${port} in ${((Date.now() - started) / 1000).toFixed(1)}s ` +
+        `(LOG_LEVEL=${s['log-level']}${s['gateway-node-args'] ? `, node ${s['gateway-node-args']}` : ''}; log ${logFile})`,
+    );
+    const pids = { gatewayPid: gateway.pid, brokerPid };
+
+    // The record as the gateway writes it: read back one event, so the baseline's record size
+    // is the real one (key + value + headers), not a guess.
+    const marks = await k.highWaterMarks(k.kafka, USAGE_TOPIC);
+    const probe = await runLoad(
+      loadConfig(s, org.apiKey, port, `${runId}-probe`, {
+        kind: 'single',
+        mode: 'closed',
+        requests: 1,
+        concurrency: 1,
+        warmupRequests: 0,
+      }),
+      'probe',
+    );
+    if (probe.acceptedEvents !== 1) throw new Error(`the probe event was refused: ${probe.errorSamples.join('; ')}`);
+    const record = await readBackRecord(k, marks, `${runId}-probe-000000000`);
+    const recordBytes = record.keyBytes + record.valueBytes + record.headerBytes;
+    const recordSize = s['record-size'] || Math.round(recordBytes / 10) * 10;
+    log(
+      `event as sent ${probe.eventBytes} B; usage.recorded record on ${USAGE_TOPIC} (${record.partitions} partitions): ` +
+        `value ${record.valueBytes} B + key ${record.keyBytes} B + headers ${record.headerBytes} B ` +
+        `(${record.headers.join(', ')}) = ${recordBytes} B -> ProducerPerformance --record-size ${recordSize}`,
+    );
+
+    // Warm-up of the gateway's JIT on the paths measured, uncounted.
+    const chosen = new Set(s.workloads.split(','));
+    if (chosen.has('batch')) {
+      log('warm-up: 300 batch requests, uncounted...');
+      await runLoad(
+        loadConfig(s, org.apiKey, port, `${runId}-warm-b`, {
+          kind: 'batch',
+          mode: 'closed',
+          requests: 300,
+          concurrency: s['batch-concurrency'],
+          warmupRequests: 0,
+        }),
+        'warm-up batch',
+      );
+    }
+    if (chosen.has('single')) {
+      log('warm-up: 5,000 single events, uncounted...');
+      await runLoad(
+        loadConfig(s, org.apiKey, port, `${runId}-warm-s`, {
+          kind: 'single',
+          mode: 'closed',
+          requests: 5000,
+          concurrency: s['single-concurrency'],
+          warmupRequests: 0,
+        }),
+        'warm-up single',
+      );
+    }
+
+    /** @type {{ baseline: any[], batch: Measured[], single: Measured[], half: Measured[], halfRate: number[] }} */
+    const results = { baseline: [], batch: [], single: [], half: [], halfRate: [] };
+
+    /**
+     * One gateway measurement with its CPU, RSS and topic-growth samples.
+     * @param {string} label
+     * @param {Record<string, unknown>} over
+     * @returns {Promise<Measured>}
+     */
+    const measure = async (label, over) => {
+      const loadBefore = await kbench.backgroundLoad(500);
+      if (loadBefore !== null && loadBefore > 0.15)
+        log(`    note: the machine was ${fmt(loadBefore * 100, 0)}% busy just before this (other processes)`);
+      const before = await k.total(USAGE_TOPIC);
+      const cfg = loadConfig(s, org?.apiKey ?? '', port, `${runId}-${label.replace(/\W+/g, '')}`, over);
+      const r = await sampled(pids, () => runLoad(cfg, label));
+      const landed = (await k.total(USAGE_TOPIC)) - before;
+      if (!gateway?.alive()) throw new Error(`the gateway died during ${label}:\n${gateway?.tail()}`);
+      const refused = r.value.requests - (r.value.statuses['202'] ?? 0);
+      if (refused > 0 || r.value.transportErrors > 0) {
+        problems.push(
+          `${label}: ${refused} of ${r.value.requests} requests not answered 202 ` +
+            `(${JSON.stringify(r.value.statuses)}, transport errors ${r.value.transportErrors}): ${r.value.errorSamples.join(' | ')}`,
+        );
+      }
+      if (landed < r.value.acceptedEvents) {
+        problems.push(`${label}: ${r.value.acceptedEvents} events accepted, but ${USAGE_TOPIC} grew by only ${landed}`);
+      }
+      return {
+        load: r.value,
+        gatewayCpuSec: r.gatewayCpuSec,
+        brokerCpuSec: r.brokerCpuSec,
+        machineBusy: r.machineBusy,
+        peakRssKb: r.peakRssKb,
+        loadBefore,
+        landed,
+      };
+    };
+
+    for (let round = 1; round <= s.rounds; round++) {
+      const tag = `round ${round}/${s.rounds}`;
+      if (!s['no-baseline']) {
+        const topic = `bench.ingestion.${runId}.${round}.baseline`;
+        log(`${tag}: ProducerPerformance, ${fmtInt(s['baseline-records'])} records of ${recordSize} B...`);
+        await k.ensureTopics(k.kafka, [{ topic, numPartitions: record.partitions }]);
+        scratchTopics.push(topic);
+        const b = await kbench.runBaseline({
+          brokers,
+          topic,
+          records: s['baseline-records'],
+          size: recordSize,
+          javaOpts: s['java-opts'].split(/\s+/).filter(Boolean),
+          classpath,
+        });
+        const landed = await k.total(topic);
+        if (landed !== s['baseline-records'])
+          problems.push(`baseline ${topic}: ${landed} records landed, expected ${s['baseline-records']}`);
+        results.baseline.push(b);
+        log(
+          `  baseline: ${fmtInt(b.recordsPerSec)} records/s (${fmt(b.mbPerSec, 1)} MB/s), p50 ${b.latP50Ms} ms, ` +
+            `p99 ${b.latP99Ms} ms per record`,
+        );
+      }
+
+      if (chosen.has('batch')) {
+        const batchLabel = `batch ${s['batch-size']} x ${s['batch-concurrency']}`;
+        log(`${tag}: ${batchLabel}, ${fmtInt(s['batch-requests'])} requests...`);
+        const b = await measure(batchLabel, {
+          kind: 'batch',
+          mode: 'closed',
+          requests: s['batch-requests'],
+          concurrency: s['batch-concurrency'],
+        });
+        results.batch.push(b);
+        const base = results.baseline[results.baseline.length - 1];
+        log(
+          `  ${describe(b)}${base ? ` -> ${fmt(b.load.eventsPerSec / base.recordsPerSec, 2)}x ProducerPerformance` : ''}`,
+        );
+      }
+
+      if (chosen.has('single')) {
+        const singleLabel = `single x ${s['single-concurrency']}`;
+        log(`${tag}: ${singleLabel}, ${fmtInt(s['single-requests'])} requests...`);
+        const one = await measure(singleLabel, {
+          kind: 'single',
+          mode: 'closed',
+          requests: s['single-requests'],
+          concurrency: s['single-concurrency'],
+        });
+        results.single.push(one);
+        log(`  ${describe(one)}`);
+
+        if (chosen.has('half')) {
+          const rate = Math.max(1, Math.round(one.load.requestsPerSec * s['half-fraction']));
+          results.halfRate.push(rate);
+          log(`${tag}: single at ${fmtInt(rate)} requests/s (open loop, ${s['half-seconds']} s)...`);
+          const half = await measure(`single @ ${rate}/s`, {
+            kind: 'single',
+            mode: 'open',
+            rate,
+            durationSec: s['half-seconds'],
+            maxOutstanding: 1000,
+          });
+          results.half.push(half);
+          log(`  ${describe(half)}, generator lag max ${fmt(half.load.maxIssueLagMs, 1)} ms`);
+        }
+      }
+    }
+
+    const hwmKb = kbench.vmHwmKb(gateway.pid);
+    const stopped = await gateway.stop();
+    gateway = null;
+    if (stopped && stopped.code !== 0) problems.push(`the gateway exited ${JSON.stringify(stopped)} on SIGTERM`);
+    printSummary(s, facts, { recordSize, recordBytes, eventBytes: probe.eventBytes, hwmKb, logFile }, results);
+  } finally {
+    await cleanup();
+    if (s['keep-log'] || problems.length > 0) log(`gateway log kept: ${logFile}`);
+    else fs.rmSync(logFile, { force: true });
+  }
+  if (problems.length > 0) {
+    log(`FAILED: ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
+    process.exitCode = 1;
+  }
+}
+
+/**
+ * The worker's configuration for one measurement.
+ * @param {Settings} s
+ * @param {string} apiKey
+ * @param {number} port
+ * @param {string} idPrefix
+ * @param {Record<string, unknown>} over
+ */
+function loadConfig(s, apiKey, port, idPrefix, over) {
+  return {
+    host: '127.0.0.1',
+    port,
+    apiKey,
+    batchSize: s['batch-size'],
+    eventBytes: s['event-bytes'],
+    idPrefix,
+    rate: 0,
+    durationSec: 0,
+    maxOutstanding: 1,
+    warmupRequests: 50,
+    ...over,
+  };
+}
+
+/** @param {Measured} m */
+function describe(m) {
+  const l = m.load;
+  const parts = [
+    `${fmtInt(l.eventsPerSec)} events/s (${fmtInt(l.requestsPerSec)} req/s)`,
+    `p50 ${fmt(l.latP50Ms, 2)} p99 ${fmt(l.latP99Ms, 2)} max ${fmt(l.latMaxMs, 1)} ms`,
+    `gateway peak RSS ${m.peakRssKb === null ? '?' : fmt(m.peakRssKb / 1024, 0)} MB`,
+  ];
+  if (m.gatewayCpuSec !== null)
+    parts.push(`gateway CPU ${fmt((m.gatewayCpuSec * 1e6) / l.acceptedEvents, 1)} µs/event`);
+  parts.push(`load generator CPU ${fmt((l.cpuMs * 1000) / Math.max(1, l.acceptedEvents), 1)} µs/event`);
+  if (m.brokerCpuSec !== null) parts.push(`broker CPU ${fmt((m.brokerCpuSec * 1e6) / l.acceptedEvents, 1)} µs/event`);
+  if (m.machineBusy !== null) parts.push(`machine ${fmt(m.machineBusy * 100, 0)}% busy`);
+  return parts.join(', ');
+}
+
+/**
+ * @param {Settings} s
+ * @param {ReturnType<typeof kbench.machineFacts>} facts
+ * @param {{ recordSize: number, recordBytes: number, eventBytes: number, hwmKb: number | null, logFile: string }} info
+ * @param {{ baseline: any[], batch: Measured[], single: Measured[], half: Measured[], halfRate: number[] }} r
+ */
+function printSummary(s, facts, info, r) {
+  const perEvent = (/** @type {number | null} */ sec, /** @type {LoadResult} */ l) =>
+    sec === null ? null : (sec * 1e6) / Math.max(1, l.acceptedEvents);
+  /** The median of `f` over `xs`, formatted. @template T @param {T[]} xs @param {(x: T) => number | null | undefined} f */
+  const mf = (xs, f, d = 1) => fmt(med(xs, f), d);
+  /** @param {string} label @param {Measured[]} ms */
+  const row = (label, ms) => [
+    label,
+    fmtInt(med(ms, (m) => m.load.eventsPerSec)),
+    fmtInt(med(ms, (m) => m.load.requestsPerSec)),
+    mf(ms, (m) => m.load.latP50Ms, 2),
+    mf(ms, (m) => m.load.latP99Ms, 2),
+    mf(ms, (m) => perEvent(m.gatewayCpuSec, m.load)),
+    mf(ms, (m) => perEvent(m.load.cpuMs / 1000, m.load)),
+    mf(ms, (m) => (m.peakRssKb === null ? null : m.peakRssKb / 1024), 0),
+    mf(ms, (m) => (m.machineBusy === null ? null : m.machineBusy * 100), 0),
+  ];
+  const halfRate = r.halfRate.length ? median(r.halfRate) : NaN;
+  const rows = [];
+  if (r.batch.length) rows.push(row(`batch ${s['batch-size']} x ${s['batch-concurrency']} (closed)`, r.batch));
+  if (r.single.length) rows.push(row(`single x ${s['single-concurrency']} (closed)`, r.single));
+  if (r.half.length) rows.push(row(`single @ ~${fmtInt(halfRate)}/s (open)`, r.half));
+  const baseRate = med(r.baseline, (b) => b.recordsPerSec);
+  if (r.baseline.length) {
+    rows.push([
+      `ProducerPerformance ${info.recordSize} B`,
+      fmtInt(baseRate),
+      '',
+      mf(r.baseline, (b) => b.latP50Ms, 0),
+      mf(r.baseline, (b) => b.latP99Ms, 0),
+      '',
+      '',
+      mf(r.baseline, (b) => (b.maxRssKb === null ? null : b.maxRssKb / 1024), 0),
+      '',
+    ]);
+  }
+  const batchRate = med(r.batch, (m) => m.load.eventsPerSec);
+  const ratio = batchRate / baseRate;
+  const halfP99 = med(r.half, (m) => m.load.latP99Ms);
+  const rssMb = info.hwmKb === null ? NaN : info.hwmKb / 1024;
+  const verdict = (/** @type {boolean} */ ok) => (ok ? 'met' : 'NOT met');
+
+  console.log('');
+  console.log(
+    `bench:ingestion — medians of ${s.rounds} round(s), ${new Date().toISOString().slice(0, 10)}; gateway ` +
+      `LOG_LEVEL=${s['log-level']}, events of ${info.eventBytes} B as sent, ${USAGE_TOPIC} records of ${info.recordBytes} B ` +
+      `(key + value + headers), acks=all`,
+  );
+  console.log(
+    `machine: ${facts.nproc} CPUs (${facts.cpu}), ${fmt(facts.memGb)} GB; node ${facts.node}; kafkajs ${facts.kafkajs}; ` +
+      `Kafka ${facts.kafka}; ${facts.java}`,
+  );
+  console.log('');
+  console.log(
+    table(
+      [
+        'workload',
+        'events/s',
+        'req/s',
+        'p50 ms',
+        'p99 ms',
+        'gateway µs/event',
+        'loadgen µs/event',
+        'peak RSS MB',
+        'machine busy %',
+      ],
+      rows,
+    ),
+  );
+  console.log(
+    'latency: gateway rows per HTTP request (sent → 202, i.e. Kafka acknowledged; open loop: from when it was due);\n' +
+      'ProducerPerformance per record (send → ack). µs/event: CPU of the gateway / load generator process per accepted event.\n' +
+      'peak RSS: the gateway’s VmRSS polled during each workload; ProducerPerformance: the JVM’s.',
+  );
+  const loads = [...r.batch, ...r.single, ...r.half].map((m) => m.loadBefore ?? 0);
+  if (loads.length) {
+    console.log(
+      `background load (all CPUs busy in the half second before each measurement): median ${fmt(median(loads) * 100, 0)}%, ` +
+        `max ${fmt(Math.max(...loads) * 100, 0)}%${Math.max(...loads) > 0.15 ? ' — other processes were running; expect noise' : ''}`,
+    );
+  }
+  console.log('');
+  if (r.batch.length && r.baseline.length) {
+    console.log(
+      `batch: ${fmtInt(batchRate)} accepted events/s ÷ ProducerPerformance ${fmtInt(baseRate)} records/s = ${fmt(ratio, 2)}x ` +
+        `(target >= ${TARGETS.ratio}x: ${verdict(ratio >= TARGETS.ratio)}; >= ${fmtInt(TARGETS.batchEventsPerSec)}/s: ` +
+        `${verdict(batchRate >= TARGETS.batchEventsPerSec)})`,
+    );
+    console.log(
+      `  each round, batch events/s / ProducerPerformance records/s: ` +
+        r.batch.map((m, i) => `${fmtInt(m.load.eventsPerSec)}/${fmtInt(r.baseline[i].recordsPerSec)}`).join(', '),
+    );
+  } else if (r.batch.length) {
+    console.log(
+      `batch: ${fmtInt(batchRate)} accepted events/s (>= ${fmtInt(TARGETS.batchEventsPerSec)}/s: ` +
+        `${verdict(batchRate >= TARGETS.batchEventsPerSec)}; no baseline run)`,
+    );
+  }
+  if (r.half.length) {
+    console.log(
+      `single at ${Math.round(s['half-fraction'] * 100)}% of saturation (~${fmtInt(halfRate)} req/s): p99 ${fmt(halfP99, 2)} ms ` +
+        `(target < ${TARGETS.halfP99Ms} ms: ${verdict(halfP99 < TARGETS.halfP99Ms)}); saturation each round: ` +
+        r.single.map((m) => fmtInt(m.load.requestsPerSec)).join(', ') +
+        ' req/s',
+    );
+  }
+  console.log(
+    `gateway peak RSS over the whole run (VmHWM): ${fmt(rssMb, 0)} MB (target < ${TARGETS.rssMb} MB: ${verdict(rssMb < TARGETS.rssMb)})`,
+  );
+  console.log('');
+}
+
+main().catch((err) => {
+  log(`ERROR: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exitCode = 1;
+});
