@@ -34,19 +34,29 @@ export interface EventProducerOptions {
  * request per broker anyway (measured in bench/kafka).
  */
 export class EventProducer {
-  private readonly producer: Producer;
+  private producer: Producer;
   private connected = false;
+  /** Set by a failed send: the next send first replaces the KafkaJS producer (see sendBatch). */
+  private stale = false;
   /** Tail of the chain of sends; each send starts when the previous one settled. */
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly options: EventProducerOptions,
   ) {
-    this.producer = kafka.producer({
+    this.producer = this.create();
+  }
+
+  private create(): Producer {
+    return this.kafka.producer({
       idempotent: true,
-      maxInFlightRequests: options.maxInFlightRequests ?? 1,
-      retry: { retries: options.retries ?? Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5_000 },
+      maxInFlightRequests: this.options.maxInFlightRequests ?? 1,
+      retry: {
+        retries: this.options.retries ?? Number.MAX_SAFE_INTEGER,
+        initialRetryTime: 100,
+        maxRetryTime: 5_000,
+      },
       createPartitioner: Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: false,
     });
@@ -84,15 +94,39 @@ export class EventProducer {
     batches: ReadonlyArray<{ topic: string; messages: readonly OutgoingMessage[] }>,
   ): Promise<RecordMetadata[]> {
     if (batches.every((b) => b.messages.length === 0)) return [];
-    const send = this.tail.then(() =>
-      this.producer.sendBatch({
-        acks: -1,
-        compression: CompressionTypes.None,
-        topicMessages: batches.map((b) => ({ topic: b.topic, messages: [...b.messages] })),
-      }),
-    );
+    const send = this.tail.then(async () => {
+      if (this.stale) await this.renew();
+      try {
+        return await this.producer.sendBatch({
+          acks: -1,
+          compression: CompressionTypes.None,
+          topicMessages: batches.map((b) => ({ topic: b.topic, messages: [...b.messages] })),
+        });
+      } catch (err) {
+        this.stale = true;
+        throw err;
+      }
+    });
     this.tail = send.catch(() => undefined);
     return send;
+  }
+
+  /**
+   * Replaces the KafkaJS producer after a failed send. KafkaJS rolls the idempotent sequence
+   * numbers back on any produce error, even when the broker may have written the batch (a broker
+   * killed after appending, before answering). The next send, with other records under the same
+   * sequence numbers, could then be taken by the broker for a duplicate of the written batch and
+   * acknowledged without being stored: an acknowledged loss, reproduced by SIGKILLing the broker
+   * under load. A new producer gets a new producer id and starts its sequences afresh, as the
+   * Java client does after such an error; the caller retries what failed, as before.
+   */
+  private async renew(): Promise<void> {
+    const old = this.producer;
+    this.producer = this.create();
+    void old.disconnect().catch(() => undefined);
+    if (this.connected) await this.producer.connect();
+    this.stale = false;
+    this.options.logger.warn('a send failed: the Kafka producer was replaced (new producer id)');
   }
 
   async disconnect(): Promise<void> {
