@@ -26,3 +26,4 @@ export * from './http/usage-event';
 export * from './http/openapi';
 export * from './http/identity';
 export * from './http/subscription';
+export * from './http/webhooks';

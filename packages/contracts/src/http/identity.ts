@@ -19,7 +19,7 @@ import {
 import { ApiKeyMode, OrganizationSettings, PublicJwk } from '../events/identity';
 import { PERMISSIONS } from '../roles';
 import type { RouteSpec } from './openapi';
-import { Page } from './pagination';
+import { LIST_QUERY, Page } from './pagination';
 
 /** The shortest password sign-up accepts (NIST 800-63B: length over composition rules). */
 export const MIN_PASSWORD_LENGTH = 10;
@@ -206,10 +206,7 @@ export type CreatedApiKey = Static<typeof CreatedApiKey>;
 export const JwksResponse = Closed({ keys: Type.Array(PublicJwk) });
 export type JwksResponse = Static<typeof JwksResponse>;
 
-const listQuery = {
-  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-  cursor: Type.String({ minLength: 1, maxLength: 1024 }),
-};
+const listQuery = LIST_QUERY;
 const tag = 'Identity';
 
 /** Every route of the identity service. */

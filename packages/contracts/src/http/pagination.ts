@@ -26,6 +26,12 @@ export const PageQuery = Type.Object({
 });
 export type PageQuery = Static<typeof PageQuery>;
 
+/** The query parameters of a list route, as a RouteSpec declares them (beside its own filters). */
+export const LIST_QUERY = {
+  limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE_LIMIT, default: DEFAULT_PAGE_LIMIT }),
+  cursor: Type.String({ minLength: 1, maxLength: 1024 }),
+};
+
 /** A page request with its defaults applied. */
 export interface PageRequest {
   limit: number;

@@ -22,7 +22,7 @@ import {
 } from '../common';
 import { PlanMetric } from '../events/catalog';
 import type { RouteSpec } from './openapi';
-import { Page } from './pagination';
+import { LIST_QUERY, Page } from './pagination';
 
 const PropertyName = Type.String({ minLength: 1, maxLength: 64 });
 const Description = Type.String({ maxLength: 1000 });
@@ -203,10 +203,7 @@ export const TestClock = Closed({
 });
 export type TestClock = Static<typeof TestClock>;
 
-const listQuery = {
-  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-  cursor: Type.String({ minLength: 1, maxLength: 1024 }),
-};
+const listQuery = LIST_QUERY;
 
 type Spec = Omit<RouteSpec, 'auth' | 'permission' | 'tag'>;
 /** Reads: people and API keys with catalog:read. */

@@ -2,19 +2,15 @@
 // one the product documentation shows (`{"type": "invoice.created", "data": {"invoiceId": ...,
 // "amount": 120, "amountCents": 12000, "currency": "USD", ...}}`).
 import {
-  EVENT_CATALOG,
-  EVENT_TYPES,
-  TOPICS,
+  WEBHOOK_EVENT_TYPES,
   type DataOf,
   type DomainEvent,
   type EventOf,
-  type EventTypeOn,
+  type WebhookEventType,
 } from '@usageflow/contracts';
 
-type WebhookTopic = typeof TOPICS.invoices | typeof TOPICS.subscriptions;
-
-/** An event type an endpoint can subscribe to. */
-export type WebhookEventType = EventTypeOn<WebhookTopic>;
+// The deliverable types are declared once, in the contracts (endpoint bodies validate against them).
+export { WEBHOOK_EVENT_TYPES, type WebhookEventType };
 
 /** A domain event deliverable by webhook. */
 export type WebhookEvent = { [T in WebhookEventType]: EventOf<T> }[WebhookEventType];
@@ -26,16 +22,6 @@ export interface WebhookPayload<T extends WebhookEventType = WebhookEventType> {
   timestamp: string;
   data: DataOf<T>;
 }
-
-const WEBHOOK_TOPICS: ReadonlySet<string> = new Set<WebhookTopic>([TOPICS.invoices, TOPICS.subscriptions]);
-
-/**
- * The event types deliverable by webhook: every type on the invoices and subscriptions topics, in
- * catalog order. Derived from the catalog, so a new event type there becomes subscribable here.
- */
-export const WEBHOOK_EVENT_TYPES: readonly WebhookEventType[] = Object.freeze(
-  EVENT_TYPES.filter((type) => WEBHOOK_TOPICS.has(EVENT_CATALOG[type].topic)) as WebhookEventType[],
-);
 
 /** Whether `x` names an event type an endpoint can subscribe to. */
 export function isWebhookEventType(x: unknown): x is WebhookEventType {
