@@ -9,3 +9,4 @@ export * from './memory-store';
 export * from './routes';
 export * from './projection';
 export * from './service-auth';
+export * from './testing';

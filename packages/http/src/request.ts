@@ -89,27 +89,30 @@ function validCursorValue(value: unknown, type: KeysetColumn<unknown>['type']): 
 }
 
 /**
- * One page of `query` in keyset order over `columns` (ascending), fetching `limit + 1` rows:
- * the cursor holds the last row's sort key, checked before it reaches SQL.
+ * One page of `query` in keyset order over `columns` (ascending, or newest first with
+ * `descending`), fetching `limit + 1` rows: the cursor holds the last row's sort key, checked
+ * before it reaches SQL.
  */
 export async function keysetPage<R extends object, T>(
   query: Knex.QueryBuilder,
   page: PageRequest,
   columns: readonly KeysetColumn<R>[],
   toItem: (row: R) => T,
+  { descending = false }: { descending?: boolean } = {},
 ): Promise<PageOf<T>> {
   if (page.cursor) {
     const values = decodeCursor(page.cursor, columns.length);
     if (!values.every((v, i) => validCursorValue(v, columns[i]!.type)))
       throw commonErrors.INVALID_CURSOR('the cursor was not issued by this API');
     const tuple = (parts: string[]) => `(${parts.join(', ')})`;
-    query.whereRaw(`${tuple(columns.map(() => '??'))} > ${tuple(columns.map((c) => `?::${c.type}`))}`, [
+    const after = descending ? '<' : '>';
+    query.whereRaw(`${tuple(columns.map(() => '??'))} ${after} ${tuple(columns.map((c) => `?::${c.type}`))}`, [
       ...columns.map((c) => c.column),
       ...values,
     ]);
   }
   const rows = (await query
-    .orderBy(columns.map((c) => ({ column: c.column, order: 'asc' as const })))
+    .orderBy(columns.map((c) => ({ column: c.column, order: descending ? ('desc' as const) : ('asc' as const) })))
     .limit(page.limit + 1)) as R[];
   const result = toPage(rows, page.limit, (r) => columns.map((c) => cursorValue(r[c.field], c.type)));
   return { data: result.data.map(toItem), nextCursor: result.nextCursor };

@@ -1,0 +1,54 @@
+// The webhook-dispatch service's parts, built from the shared adapters: used by main.ts and by
+// the integration tests, which run the same wiring in-process.
+import { Authenticator, ProjectionAuthStore, serviceAuth } from '@usageflow/auth';
+import type { Knex } from '@usageflow/db';
+import type { EventProducer, Kafka } from '@usageflow/kafka';
+import type { Logger } from '@usageflow/telemetry';
+import { randomBytes } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { webhookRoutes } from './adapters/http/routes';
+import type { WebhookContext } from './app/context';
+import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from './config';
+
+export interface WebhookDeps {
+  db: Knex;
+  kafka: Kafka;
+  producer: EventProducer;
+  logger: Logger;
+  config?: WebhookSettings;
+  clock?: () => Date;
+  random?: () => number;
+  /** Tests that seed the identity projection themselves skip its consumer. */
+  identityProjection?: boolean;
+}
+
+type Worker = { name: string; start(): Promise<void> | void; stop(): Promise<void> };
+
+/** Every address `hostname` resolves to (IPv4 and IPv6), as the sender will connect to them. */
+async function resolveAll(hostname: string): Promise<string[]> {
+  const found = await lookup(hostname, { all: true, verbatim: true });
+  return found.map((a) => a.address);
+}
+
+/** Builds the webhook-dispatch service's routes and workers. */
+export function buildWebhookDispatch(deps: WebhookDeps) {
+  const ctx: WebhookContext = {
+    db: deps.db,
+    logger: deps.logger,
+    clock: deps.clock ?? (() => new Date()),
+    random: deps.random ?? Math.random,
+    randomBytes,
+    settings: deps.config ?? DEFAULT_WEBHOOK_SETTINGS,
+    resolve: resolveAll,
+  };
+  const workers: Worker[] = [];
+  let authenticator: Authenticator;
+  if (deps.identityProjection === false) {
+    authenticator = new Authenticator({ store: new ProjectionAuthStore(deps.db), cacheTtlMs: 0, clock: ctx.clock });
+  } else {
+    const auth = serviceAuth({ service: 'webhook-dispatch', ...deps });
+    authenticator = auth.authenticator;
+    workers.push(auth.worker);
+  }
+  return { ctx, authenticator, routes: webhookRoutes(ctx, authenticator), workers };
+}
