@@ -5,13 +5,13 @@
 // row (its key makes a second closing of one period fail loudly instead of billing it twice), the
 // row moved on to the next period (or ended), and subscription.period_closed with the usage
 // topic's high-water marks.
-import { buildEvent, type HighWaterMark, type Interval } from '@usageflow/contracts';
+import { buildEvent, type HighWaterMark } from '@usageflow/contracts';
 import { appendToOutbox, type Knex } from '@usageflow/db';
 import { randomUUID } from 'node:crypto';
 import { closingDueAt, isClosingDue } from '../domain/periods';
 import { onPeriodClosed } from '../domain/subscription-status';
 import { PRODUCER, type SubscriptionContext } from './context';
-import type { SubscriptionRow } from './subscriptions';
+import { intervalOf, type SubscriptionRow } from './subscriptions';
 
 /** How many subscriptions one sweep transaction-loop reads at a time. */
 const SWEEP_BATCH = 100;
@@ -29,10 +29,11 @@ export async function closeDuePeriodsOf(
   marks: HighWaterMark[],
 ): Promise<number> {
   if (!row.period_start || !row.period_end) return 0;
-  const plan = await trx('plans')
-    .where({ organization_id: row.organization_id, code: row.plan_code })
-    .first<{ interval: Interval }>('interval');
-  const schedule = { anchor: new Date(row.billing_anchor), interval: plan.interval, startAt: new Date(row.start_at) };
+  const schedule = {
+    anchor: new Date(row.billing_anchor),
+    interval: await intervalOf(trx, row),
+    startAt: new Date(row.start_at),
+  };
   let state = { status: row.status, cancelAt: date(row.cancel_at), endedAt: date(row.ended_at) };
   let period = { start: new Date(row.period_start), end: new Date(row.period_end) };
   let closed = 0;

@@ -271,7 +271,8 @@ async function lockedSubscription(trx: Knex.Transaction, caller: Caller, id: str
   return row;
 }
 
-async function intervalOf(trx: Knex.Transaction, row: SubscriptionRow): Promise<Interval> {
+/** The interval of the subscription's plan (fixed for the plan family). */
+export async function intervalOf(trx: Knex.Transaction, row: SubscriptionRow): Promise<Interval> {
   const plan = await trx('plans')
     .where({ organization_id: row.organization_id, code: row.plan_code })
     .first<{ interval: Interval }>('interval');
