@@ -1,5 +1,6 @@
-// Composition root of the webhook-dispatch service: endpoints, their delivery log and replay
-// (issue 9, in progress: endpoints and the log are served; the dispatcher comes next).
+// Composition root of the webhook-dispatch service: endpoints, the fan-out of invoice and
+// subscription events into deliveries, the dispatcher that signs and sends them, the delivery
+// log and replay. See docs/webhooks.md.
 import { serviceAuthMigrations } from '@usageflow/auth';
 import { runService } from '@usageflow/runtime';
 import { webhookMigrations } from './adapters/db/migrations';

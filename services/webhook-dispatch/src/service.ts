@@ -7,7 +7,9 @@ import type { Logger } from '@usageflow/telemetry';
 import { randomBytes } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { webhookRoutes } from './adapters/http/routes';
+import { fanoutConsumer } from './adapters/kafka/fanout';
 import type { WebhookContext } from './app/context';
+import { Dispatcher, type DispatcherOptions } from './app/dispatcher';
 import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from './config';
 
 export interface WebhookDeps {
@@ -20,6 +22,10 @@ export interface WebhookDeps {
   random?: () => number;
   /** Tests that seed the identity projection themselves skip its consumer. */
   identityProjection?: boolean;
+  /** Where webhook events are read from (tests give each run topics of their own); false skips it. */
+  fanout?: false | { topics?: readonly string[]; groupId?: string };
+  /** The sending worker (tests shorten the retry schedule); false skips it. */
+  dispatcher?: false | DispatcherOptions;
 }
 
 type Worker = { name: string; start(): Promise<void> | void; stop(): Promise<void> };
@@ -50,5 +56,10 @@ export function buildWebhookDispatch(deps: WebhookDeps) {
     authenticator = auth.authenticator;
     workers.push(auth.worker);
   }
+  if (deps.fanout !== false) {
+    const consumer = fanoutConsumer({ ctx, ...deps, ...deps.fanout });
+    workers.push({ name: 'webhook-fanout', start: () => consumer.start(), stop: () => consumer.stop() });
+  }
+  if (deps.dispatcher !== false) workers.push(new Dispatcher(ctx, deps.dispatcher));
   return { ctx, authenticator, routes: webhookRoutes(ctx, authenticator), workers };
 }

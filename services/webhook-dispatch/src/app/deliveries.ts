@@ -1,6 +1,7 @@
 // The delivery log and replay: each delivery with its attempts, newest first; resending one
 // delivery (same webhook-id, so a receiver deduplicates) or every failed one of a time range.
-// A resend queues one more attempt now; if it fails the delivery is FAILED again.
+// A resend queues the delivery again now. If that attempt fails, the retry schedule goes on from
+// where the delivery left it: a delivery that had used up its attempts is FAILED again at once.
 import type { PageOf, PageRequest, ResendFailedBody, WebhookDelivery } from '@usageflow/contracts';
 import { keysetPage } from '@usageflow/http';
 import { webhookErrors } from '../domain/errors';
