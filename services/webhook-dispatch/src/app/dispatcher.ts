@@ -43,6 +43,18 @@ export type ClaimedDelivery = DeliveryRow & { endpoint: EndpointRow };
 /** Attempts in flight per process by default. */
 export const DEFAULT_MAX_IN_FLIGHT = 100;
 
+/**
+ * How many deliveries per free slot a claim takes ahead. Kept small: a waiting delivery's lease
+ * (timeout + 30 s) must outlast the attempts queued before it.
+ */
+const PREFETCH = 2;
+
+function decrement(counts: Map<string, number>, key: string): void {
+  const left = (counts.get(key) ?? 1) - 1;
+  if (left > 0) counts.set(key, left);
+  else counts.delete(key);
+}
+
 // Longer than any attempt can take, so a live sender's claim never runs out under it.
 const LEASE_MARGIN_MS = 30_000;
 // Error text kept with an attempt: enough to diagnose, never a whole response.
@@ -112,7 +124,15 @@ export class Dispatcher {
   private readonly send: Sender;
   /** Attempts in flight, and how many of them go to each endpoint. */
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly sending = new Map<string, number>();
+  /**
+   * Claimed deliveries waiting for a free slot of their endpoint, and per endpoint how many are
+   * claimed in all (waiting + sending). A claim takes up to PREFETCH times an endpoint's
+   * concurrency, so a finished attempt starts the next one at once instead of a claim per slot.
+   */
+  private readonly waiting = new Map<string, ClaimedDelivery[]>();
   private readonly busy = new Map<string, number>();
+  private waitingCount = 0;
   private stopping = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -153,22 +173,60 @@ export class Dispatcher {
     this.wake?.();
     await this.loop;
     await Promise.allSettled([...this.inFlight]);
+    // Claimed but never attempted: give them back now rather than leave them to their lease.
+    const unsent = [...this.waiting.values()].flat();
+    this.waiting.clear();
+    this.waitingCount = 0;
+    if (unsent.length > 0) {
+      await this.ctx
+        .db('webhook_deliveries')
+        .whereIn(
+          'id',
+          unsent.map((d) => d.id),
+        )
+        .andWhere({ status: 'PENDING' })
+        .update({ next_attempt_at: this.ctx.clock() })
+        .catch((err: unknown) => this.logger.warn({ err }, 'claimed deliveries left to their lease'));
+    }
   }
 
   /** Claims what is due and starts sending it; returns how many were claimed. */
   async tick(): Promise<number> {
-    const room = this.maxInFlight - this.inFlight.size;
+    const room = this.maxInFlight * PREFETCH - this.inFlight.size - this.waitingCount;
     if (room <= 0) return 0;
     const now = this.ctx.clock();
     const claimed = await claimDue(this.ctx, {
       now,
       leaseUntil: new Date(now.getTime() + this.leaseMs),
       limit: room,
-      perEndpoint: this.ctx.settings.endpointConcurrency,
+      perEndpoint: this.ctx.settings.endpointConcurrency * PREFETCH,
       busy: this.busy,
     });
-    for (const delivery of claimed) this.launch(delivery);
+    for (const delivery of claimed) {
+      const id = delivery.endpoint_id;
+      this.busy.set(id, (this.busy.get(id) ?? 0) + 1);
+      const queue = this.waiting.get(id) ?? [];
+      queue.push(delivery);
+      this.waiting.set(id, queue);
+      this.waitingCount += 1;
+    }
+    for (const id of new Set(claimed.map((d) => d.endpoint_id))) this.drain(id);
     return claimed.length;
+  }
+
+  /** Starts the waiting deliveries of an endpoint while it has free slots (and the process has room). */
+  private drain(endpointId: string): void {
+    const queue = this.waiting.get(endpointId);
+    while (
+      queue &&
+      queue.length > 0 &&
+      (this.sending.get(endpointId) ?? 0) < this.ctx.settings.endpointConcurrency &&
+      this.inFlight.size < this.maxInFlight
+    ) {
+      this.waitingCount -= 1;
+      this.launch(queue.shift()!);
+    }
+    if (queue && queue.length === 0) this.waiting.delete(endpointId);
   }
 
   private async run(): Promise<void> {
@@ -207,12 +265,16 @@ export class Dispatcher {
 
   private launch(delivery: ClaimedDelivery): void {
     const endpointId = delivery.endpoint_id;
-    this.busy.set(endpointId, (this.busy.get(endpointId) ?? 0) + 1);
+    this.sending.set(endpointId, (this.sending.get(endpointId) ?? 0) + 1);
     const attempt = this.attempt(delivery).finally(() => {
-      const left = (this.busy.get(endpointId) ?? 1) - 1;
-      if (left > 0) this.busy.set(endpointId, left);
-      else this.busy.delete(endpointId);
+      decrement(this.sending, endpointId);
+      decrement(this.busy, endpointId);
       this.inFlight.delete(attempt);
+      // The next waiting delivery of this endpoint (or another's, if the process was full).
+      if (!this.stopping) {
+        this.drain(endpointId);
+        for (const id of this.waiting.keys()) this.drain(id);
+      }
       this.woken = true;
       this.wake?.();
     });
@@ -265,26 +327,27 @@ export class Dispatcher {
    * Only the holder of the claim records: if the delivery moved on meanwhile (another replica
    * took it after the claim ran out and recorded first), this attempt is dropped.
    */
-  private record(
+  private async record(
     delivery: ClaimedDelivery,
     result: AttemptResult,
     at: Date,
   ): Promise<{ outcome: AttemptOutcome; disabled: Date | null }> {
     const { ctx } = this;
-    return ctx.db.transaction(async (trx) => {
+    const success = isSuccess(result);
+    const recorded = await ctx.db.transaction(async (trx) => {
       const now = ctx.clock();
       // The endpoint first, locked: the same order as deleting one (endpoint, then its
-      // deliveries by cascade), so the two never deadlock.
-      const endpoint = await trx<EndpointRow>('webhook_endpoints')
-        .where({ id: delivery.endpoint_id })
-        .forUpdate()
-        .first('enabled', 'failing_since');
+      // deliveries by cascade), so the two never deadlock. NOTE: a success only shares the lock
+      // (it changes nothing of the endpoint here), so successful attempts to one endpoint are
+      // recorded side by side; a failure may change its health and takes it exclusively.
+      const locked = trx<EndpointRow>('webhook_endpoints').where({ id: delivery.endpoint_id });
+      const endpoint = await (success ? locked.forShare() : locked.forUpdate()).first('enabled', 'failing_since');
       if (!endpoint) return { outcome: 'ENDPOINT_GONE' as const, disabled: null };
 
       const attempt = delivery.attempt_count + 1;
       let outcome: AttemptOutcome;
       let nextAttemptAt: Date | null = null;
-      if (isSuccess(result)) {
+      if (success) {
         outcome = 'DELIVERED';
       } else {
         const delay = this.retryDelayMs(attempt, ctx.random);
@@ -309,13 +372,9 @@ export class Dispatcher {
         error: result.error === null ? null : result.error.slice(0, MAX_ERROR_LENGTH),
       });
 
-      // Health: one success ends a failure streak; a streak long enough disables the endpoint.
-      if (outcome === 'DELIVERED') {
-        if (endpoint.failing_since !== null) {
-          await trx('webhook_endpoints').where({ id: delivery.endpoint_id }).update({ failing_since: null });
-        }
-        return { outcome, disabled: null };
-      }
+      // Health: one success ends a failure streak (below, after the commit); a streak long
+      // enough disables the endpoint.
+      if (outcome === 'DELIVERED') return { outcome, disabled: null, endStreak: endpoint.failing_since !== null };
       const failingSince = endpoint.failing_since === null ? now : new Date(endpoint.failing_since);
       const disable =
         endpoint.enabled &&
@@ -336,5 +395,14 @@ export class Dispatcher {
       }
       return { outcome, disabled: disable ? failingSince : null };
     });
+    if ('endStreak' in recorded && recorded.endStreak) {
+      // Its own statement, not under the shared lock (two successes upgrading it would deadlock).
+      await ctx
+        .db('webhook_endpoints')
+        .where({ id: delivery.endpoint_id })
+        .whereNotNull('failing_since')
+        .update({ failing_since: null });
+    }
+    return { outcome: recorded.outcome, disabled: recorded.disabled };
   }
 }
