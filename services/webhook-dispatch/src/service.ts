@@ -56,10 +56,11 @@ export function buildWebhookDispatch(deps: WebhookDeps) {
     authenticator = auth.authenticator;
     workers.push(auth.worker);
   }
+  const dispatcher = deps.dispatcher === false ? undefined : new Dispatcher(ctx, deps.dispatcher);
   if (deps.fanout !== false) {
-    const consumer = fanoutConsumer({ ctx, ...deps, ...deps.fanout });
+    const consumer = fanoutConsumer({ ctx, ...deps, ...deps.fanout, onCreated: () => dispatcher?.nudge() });
     workers.push({ name: 'webhook-fanout', start: () => consumer.start(), stop: () => consumer.stop() });
   }
-  if (deps.dispatcher !== false) workers.push(new Dispatcher(ctx, deps.dispatcher));
+  if (dispatcher) workers.push(dispatcher);
   return { ctx, authenticator, routes: webhookRoutes(ctx, authenticator), workers };
 }

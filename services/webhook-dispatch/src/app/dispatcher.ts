@@ -190,6 +190,15 @@ export class Dispatcher {
     }
   }
 
+  /**
+   * New deliveries were created in this process: claim now instead of at the next poll (other
+   * replicas find them at their next poll).
+   */
+  nudge(): void {
+    this.woken = true;
+    this.wake?.();
+  }
+
   /** Claims what is due and starts sending it; returns how many were claimed. */
   async tick(): Promise<number> {
     const room = this.maxInFlight * PREFETCH - this.inFlight.size - this.waitingCount;

@@ -56,6 +56,8 @@ export function fanoutConsumer(options: {
   logger: Logger;
   groupId?: string;
   topics?: readonly string[];
+  /** Called after a batch created deliveries (the dispatcher of this process starts them at once). */
+  onCreated?: () => void;
 }): ConsumerRunner {
   const { ctx } = options;
   const groupId = options.groupId ?? FANOUT_GROUP;
@@ -83,6 +85,7 @@ export function fanoutConsumer(options: {
         );
       });
       logger.debug({ topic, partition, events: entries.length, created }, 'webhook deliveries recorded');
+      if (created > 0) options.onCreated?.();
     },
   });
 }
