@@ -17,6 +17,12 @@ export interface ServiceAuthOptions {
   cacheTtlMs?: number;
   /** Default `usageflow.identity.v1`. */
   topic?: string;
+  /**
+   * Tests that seed the projection themselves (`seedIdentityProjection`) pass false: no consumer,
+   * no cache, and the test's clock.
+   */
+  identityProjection?: boolean;
+  clock?: () => Date;
 }
 
 /** The migration a service using `serviceAuth` adds to its own. */
@@ -28,6 +34,14 @@ export const serviceAuthMigrations = [identityProjectionMigration] as const;
  * replicas see a change within `cacheTtlMs`).
  */
 export function serviceAuth(options: ServiceAuthOptions) {
+  if (options.identityProjection === false) {
+    const authenticator = new Authenticator({
+      store: new ProjectionAuthStore(options.db),
+      cacheTtlMs: 0,
+      clock: options.clock,
+    });
+    return { authenticator, workers: [] };
+  }
   const authenticator = new Authenticator({
     store: new ProjectionAuthStore(options.db),
     cacheTtlMs: options.cacheTtlMs,
@@ -43,6 +57,6 @@ export function serviceAuth(options: ServiceAuthOptions) {
   });
   return {
     authenticator,
-    worker: { name: 'identity-projection', start: () => consumer.start(), stop: () => consumer.stop() },
+    workers: [{ name: 'identity-projection', start: () => consumer.start(), stop: () => consumer.stop() }],
   };
 }

@@ -25,7 +25,7 @@ async function startOtherService(identity: Identity) {
     cacheTtlMs: 1000,
     topic: TOPICS.identity,
   });
-  await auth.worker.start();
+  for (const worker of auth.workers) await worker.start();
   const routes = [
     defineRoute(
       {
@@ -79,7 +79,7 @@ async function startOtherService(identity: Identity) {
     baseUrl: `http://127.0.0.1:${server.port}`,
     async stop() {
       await server.close(1000);
-      await auth.worker.stop();
+      for (const worker of auth.workers) await worker.stop();
       await t.drop();
     },
   };

@@ -1,6 +1,6 @@
 // The subscription service's parts, built from the shared adapters: used by main.ts and by the
 // integration tests, which run the same wiring in-process.
-import { Authenticator, ProjectionAuthStore, serviceAuth } from '@usageflow/auth';
+import { serviceAuth } from '@usageflow/auth';
 import { TOPICS, type HighWaterMark } from '@usageflow/contracts';
 import type { Knex } from '@usageflow/db';
 import { highWaterMarks, type EventProducer, type Kafka } from '@usageflow/kafka';
@@ -40,14 +40,9 @@ export function buildSubscription(deps: SubscriptionDeps) {
     usageHighWaterMarks: () => usageMarks(deps.kafka),
   };
   const workers: Worker[] = [];
-  let authenticator: Authenticator;
-  if (deps.identityProjection === false) {
-    authenticator = new Authenticator({ store: new ProjectionAuthStore(deps.db), cacheTtlMs: 0, clock: ctx.clock });
-  } else {
-    const auth = serviceAuth({ service: 'subscription', ...deps });
-    authenticator = auth.authenticator;
-    workers.push(auth.worker);
-  }
+  const auth = serviceAuth({ service: 'subscription', ...deps, clock: ctx.clock });
+  const authenticator = auth.authenticator;
+  workers.push(...auth.workers);
   if (deps.invoiceFailed !== false) {
     const consumer = invoiceFailedConsumer({ ctx, ...deps, ...deps.invoiceFailed });
     workers.push({ name: 'invoice-failed', start: () => consumer.start(), stop: () => consumer.stop() });

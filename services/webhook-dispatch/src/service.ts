@@ -1,6 +1,6 @@
 // The webhook-dispatch service's parts, built from the shared adapters: used by main.ts and by
 // the integration tests, which run the same wiring in-process.
-import { Authenticator, ProjectionAuthStore, serviceAuth } from '@usageflow/auth';
+import { serviceAuth } from '@usageflow/auth';
 import type { Knex } from '@usageflow/db';
 import type { EventProducer, Kafka } from '@usageflow/kafka';
 import type { Logger } from '@usageflow/telemetry';
@@ -48,14 +48,9 @@ export function buildWebhookDispatch(deps: WebhookDeps) {
     resolve: resolveAll,
   };
   const workers: Worker[] = [];
-  let authenticator: Authenticator;
-  if (deps.identityProjection === false) {
-    authenticator = new Authenticator({ store: new ProjectionAuthStore(deps.db), cacheTtlMs: 0, clock: ctx.clock });
-  } else {
-    const auth = serviceAuth({ service: 'webhook-dispatch', ...deps });
-    authenticator = auth.authenticator;
-    workers.push(auth.worker);
-  }
+  const auth = serviceAuth({ service: 'webhook-dispatch', ...deps, clock: ctx.clock });
+  const authenticator = auth.authenticator;
+  workers.push(...auth.workers);
   const dispatcher = deps.dispatcher === false ? undefined : new Dispatcher(ctx, deps.dispatcher);
   if (deps.fanout !== false) {
     const consumer = fanoutConsumer({ ctx, ...deps, ...deps.fanout, onCreated: () => dispatcher?.nudge() });
