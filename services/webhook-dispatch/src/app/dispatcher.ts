@@ -377,7 +377,7 @@ export class Dispatcher {
         attempt,
         at,
         status_code: result.statusCode,
-        latency_ms: Math.max(0, Math.round(result.latencyMs)),
+        latency_ms: Math.max(0, Math.trunc(result.latencyMs)),
         error: result.error === null ? null : result.error.slice(0, MAX_ERROR_LENGTH),
       });
 

@@ -15,6 +15,8 @@ describe('retry schedule', () => {
     expect(RETRY_SCHEDULE_TOTAL_MS).toBe(75 * HOUR + 35 * 60_000 + 5_000);
     expect(RETRY_SCHEDULE_TOTAL_MS).toBeGreaterThan(3 * DAY);
     expect(RETRY_SCHEDULE_TOTAL_MS).toBeLessThan(3.5 * DAY);
+    // the jitter is computed in whole milliseconds from nominal / 5
+    expect(RETRY_SCHEDULE.filter((d) => d % 5 !== 0)).toEqual([]);
     for (let i = 1; i < RETRY_SCHEDULE.length; i++) {
       expect(RETRY_SCHEDULE[i]).toBeGreaterThan(RETRY_SCHEDULE[i - 1]!);
     }
@@ -34,14 +36,14 @@ describe('retry schedule', () => {
   it('jitters each delay within ±20%: random() = 0 gives the low end, ~1 the high end', () => {
     RETRY_SCHEDULE.forEach((nominal, i) => {
       const attempt = i + 1;
-      expect(nextAttemptDelayMs(attempt, fixed(0))).toBe(Math.round(nominal * 0.8));
+      expect(nextAttemptDelayMs(attempt, fixed(0))).toBe(nominal - nominal / 5);
       expect(nextAttemptDelayMs(attempt, fixed(0.5))).toBe(nominal);
       const high = nextAttemptDelayMs(attempt, fixed(0.999999))!;
       expect(high).toBeLessThanOrEqual(nominal * 1.2);
       expect(high).toBeGreaterThan(nominal * 1.19);
     });
     expect(nextAttemptDelayMs(1, fixed(0))).toBe(4_000);
-    expect(nextAttemptDelayMs(1, fixed(0.999999))).toBe(6_000);
+    expect(nextAttemptDelayMs(1, fixed(0.999999))).toBe(5_999); // whole ms, never above 1.2x
   });
 
   it('is deterministic given random, and never negative even for a faulty random', () => {

@@ -29,6 +29,7 @@ export const MAX_ATTEMPTS = RETRY_SCHEDULE.length + 1;
 
 /** Each delay varies by up to this fraction either way (±20%). */
 export const RETRY_JITTER = 0.2;
+const JITTER_DIVISOR = 5; // 1 / RETRY_JITTER, as an integer
 
 /** From the first attempt to the last, without jitter: 75 h 35 min 5 s (about 3.1 days). */
 export const RETRY_SCHEDULE_TOTAL_MS = RETRY_SCHEDULE.reduce((sum, delay) => sum + delay, 0);
@@ -49,5 +50,7 @@ export function nextAttemptDelayMs(attempt: number, random: () => number): numbe
   // Clamped (NaN counts as 0) so a faulty source can never give a negative or unbounded delay.
   const r = random();
   const unit = r >= 0 ? Math.min(r, 1) : 0;
-  return Math.round(nominal * (1 + RETRY_JITTER * (2 * unit - 1)));
+  // In whole milliseconds: every nominal delay is a multiple of 5 s, so the ±20% spread is exact.
+  const spread = nominal / JITTER_DIVISOR;
+  return nominal + Math.trunc(spread * (2 * unit - 1));
 }
