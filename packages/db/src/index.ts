@@ -4,3 +4,4 @@ export * from './migrations';
 export * from './outbox';
 export * from './outbox-relay';
 export * from './outbox-schema';
+export * from './timestamps';

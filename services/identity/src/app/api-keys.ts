@@ -9,7 +9,7 @@ import {
   type PageOf,
   type PageRequest,
 } from '@usageflow/contracts';
-import { appendToOutbox, type Knex } from '@usageflow/db';
+import { appendToOutbox, iso, isoOrNull, type Knex } from '@usageflow/db';
 import { CREATED_ORDER, keysetPage } from '@usageflow/http';
 import { randomUUID } from 'node:crypto';
 import { identityErrors } from '../domain/errors';
@@ -29,8 +29,6 @@ interface ApiKeyRow extends Record<string, unknown> {
   revoked_at: string | Date | null;
 }
 
-const iso = (v: string | Date | null) => (v === null ? null : new Date(v).toISOString());
-
 const toApiKey = (r: ApiKeyRow): ApiKey => ({
   id: r.id,
   name: r.name,
@@ -38,9 +36,9 @@ const toApiKey = (r: ApiKeyRow): ApiKey => ({
   mode: r.mode,
   scopes: r.scopes,
   createdBy: r.created_by,
-  createdAt: iso(r.created_at)!,
-  lastUsedAt: iso(r.last_used_at),
-  revokedAt: iso(r.revoked_at),
+  createdAt: iso(r.created_at),
+  lastUsedAt: isoOrNull(r.last_used_at),
+  revokedAt: isoOrNull(r.revoked_at),
 });
 
 /** `POST /v1/api-keys`, inside the caller's (idempotency) transaction. */

@@ -9,7 +9,7 @@ import {
   type Role,
   type TokenResponse,
 } from '@usageflow/contracts';
-import { appendToOutbox, type Knex } from '@usageflow/db';
+import { appendToOutbox, iso, isoOrNull, type Knex } from '@usageflow/db';
 import { CREATED_ORDER, keysetPage } from '@usageflow/http';
 import { randomUUID } from 'node:crypto';
 import { identityErrors } from '../domain/errors';
@@ -32,8 +32,6 @@ interface InvitationRow extends Record<string, unknown> {
   revoked_at: string | null;
 }
 
-const iso = (v: string | Date | null) => (v === null ? null : new Date(v).toISOString());
-
 function toInvitation(r: InvitationRow, now: Date): Invitation {
   const facts = {
     expiresAt: new Date(r.expires_at),
@@ -46,9 +44,9 @@ function toInvitation(r: InvitationRow, now: Date): Invitation {
     role: r.role,
     status: invitationStatus(facts, now),
     invitedBy: r.invited_by,
-    expiresAt: iso(r.expires_at)!,
-    createdAt: iso(r.created_at)!,
-    acceptedAt: iso(r.accepted_at),
+    expiresAt: iso(r.expires_at),
+    createdAt: iso(r.created_at),
+    acceptedAt: isoOrNull(r.accepted_at),
   };
 }
 

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { closingDueAt, isClosingDue } from '../domain/periods';
 import { onPeriodClosed } from '../domain/subscription-status';
 import { PRODUCER, type SubscriptionContext } from './context';
-import { intervalOf, type SubscriptionRow } from './subscriptions';
+import { intervalOf, stateOf, type SubscriptionRow } from './subscriptions';
 
 /** How many subscriptions one sweep transaction-loop reads at a time. */
 const SWEEP_BATCH = 100;
@@ -34,7 +34,7 @@ export async function closeDuePeriodsOf(
     interval: await intervalOf(trx, row),
     startAt: new Date(row.start_at),
   };
-  let state = { status: row.status, cancelAt: date(row.cancel_at), endedAt: date(row.ended_at) };
+  let state = stateOf(row);
   let period = { start: new Date(row.period_start), end: new Date(row.period_end) };
   let closed = 0;
   while (isClosingDue(period, ctx.settings.graceMs, now)) {
@@ -157,8 +157,4 @@ export function periodCloser(ctx: SubscriptionContext, intervalMs: number) {
       await running;
     },
   };
-}
-
-function date(v: Date | string | null): Date | null {
-  return v === null ? null : new Date(v);
 }

@@ -9,7 +9,7 @@ import {
   type PageRequest,
   type Plan,
 } from '@usageflow/contracts';
-import { appendToOutbox, type Knex } from '@usageflow/db';
+import { appendToOutbox, isoOrNull, type Knex } from '@usageflow/db';
 import { commonErrors, keysetPage } from '@usageflow/http';
 import { randomUUID } from 'node:crypto';
 import { subscriptionErrors } from '../domain/errors';
@@ -43,7 +43,7 @@ const toPlan = (r: PlanRow): Plan => ({
   planMetrics: r.plan_metrics,
   createdAt: new Date(r.created_at).toISOString(),
   latestVersion: r.latest_version,
-  archivedAt: r.archived_at === null ? null : new Date(r.archived_at).toISOString(),
+  archivedAt: isoOrNull(r.archived_at),
 });
 
 /** A metric appears at most once per plan, and every one must exist in the organization. */

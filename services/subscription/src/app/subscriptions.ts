@@ -11,7 +11,7 @@ import {
   type PageRequest,
   type Subscription,
 } from '@usageflow/contracts';
-import { appendToOutbox, type Knex } from '@usageflow/db';
+import { appendToOutbox, dateOrNull, iso, isoOrNull, type Knex } from '@usageflow/db';
 import { CREATED_ORDER, keysetPage } from '@usageflow/http';
 import { randomUUID } from 'node:crypto';
 import { subscriptionErrors } from '../domain/errors';
@@ -41,8 +41,6 @@ export interface SubscriptionRow {
   updated_at: Date | string;
 }
 
-const iso = (v: Date | string | null) => (v === null ? null : new Date(v).toISOString());
-
 /** The API view of a row. */
 export const toSubscription = (r: SubscriptionRow): Subscription => ({
   id: r.id,
@@ -50,14 +48,14 @@ export const toSubscription = (r: SubscriptionRow): Subscription => ({
   planCode: r.plan_code,
   planVersion: r.plan_version,
   status: r.status,
-  startAt: iso(r.start_at)!,
+  startAt: iso(r.start_at),
   billingAnchorKind: r.anchor_kind,
-  billingAnchor: iso(r.billing_anchor)!,
-  currentPeriod: r.period_start && r.period_end ? { start: iso(r.period_start)!, end: iso(r.period_end)! } : null,
-  cancelAt: iso(r.cancel_at),
-  endedAt: iso(r.ended_at),
+  billingAnchor: iso(r.billing_anchor),
+  currentPeriod: r.period_start && r.period_end ? { start: iso(r.period_start), end: iso(r.period_end) } : null,
+  cancelAt: isoOrNull(r.cancel_at),
+  endedAt: isoOrNull(r.ended_at),
   testClockId: r.test_clock_id,
-  createdAt: iso(r.created_at)!,
+  createdAt: iso(r.created_at),
 });
 
 /** `POST /v1/subscriptions`, inside the caller's (idempotency) transaction. */
@@ -279,9 +277,9 @@ export async function intervalOf(trx: Knex.Transaction, row: SubscriptionRow): P
   return plan.interval;
 }
 
-function stateOf(row: SubscriptionRow) {
-  const date = (v: Date | string | null) => (v === null ? null : new Date(v));
-  return { status: row.status, cancelAt: date(row.cancel_at), endedAt: date(row.ended_at) };
+/** The status fields of a row, as the state machine takes them. */
+export function stateOf(row: SubscriptionRow) {
+  return { status: row.status, cancelAt: dateOrNull(row.cancel_at), endedAt: dateOrNull(row.ended_at) };
 }
 
 type StatusEventType = 'subscription.cancelled' | 'subscription.reactivated' | 'subscription.suspended';

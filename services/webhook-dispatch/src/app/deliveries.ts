@@ -3,6 +3,7 @@
 // A resend queues the delivery again now. If that attempt fails, the retry schedule goes on from
 // where the delivery left it: a delivery that had used up its attempts is FAILED again at once.
 import type { PageOf, PageRequest, ResendFailedBody, WebhookDelivery } from '@usageflow/contracts';
+import { iso, isoOrNull } from '@usageflow/db';
 import { keysetPage } from '@usageflow/http';
 import { webhookErrors } from '../domain/errors';
 import type { Caller, WebhookContext } from './context';
@@ -30,8 +31,6 @@ interface AttemptRow {
   latency_ms: number;
   error: string | null;
 }
-
-const iso = (v: Date | string | null) => (v === null ? null : new Date(v).toISOString());
 
 /** `GET /v1/webhook-endpoints/{id}/deliveries?status=`: newest first, each with its attempts. */
 export async function listDeliveries(
@@ -119,12 +118,12 @@ function toDelivery(r: DeliveryRow, attempts: AttemptRow[]): WebhookDelivery {
     status: r.status,
     attempts: attempts.map((a) => ({
       attempt: a.attempt,
-      at: iso(a.at)!,
+      at: iso(a.at),
       statusCode: a.status_code,
       latencyMs: a.latency_ms,
       error: a.error,
     })),
-    nextAttemptAt: iso(r.next_attempt_at),
-    createdAt: iso(r.created_at)!,
+    nextAttemptAt: isoOrNull(r.next_attempt_at),
+    createdAt: iso(r.created_at),
   };
 }

@@ -11,7 +11,7 @@ import {
   type UpdateWebhookEndpointBody,
   type WebhookEndpoint,
 } from '@usageflow/contracts';
-import type { Knex } from '@usageflow/db';
+import { iso, isoOrNull, type Knex } from '@usageflow/db';
 import { CREATED_ORDER, keysetPage } from '@usageflow/http';
 import { randomUUID } from 'node:crypto';
 import { webhookErrors } from '../domain/errors';
@@ -36,8 +36,6 @@ export interface EndpointRow {
   updated_at: Date | string;
 }
 
-const iso = (v: Date | string | null) => (v === null ? null : new Date(v).toISOString());
-
 /** The API view of a row: never a secret. */
 export const toEndpoint = (r: EndpointRow): WebhookEndpoint => ({
   id: r.id,
@@ -46,9 +44,9 @@ export const toEndpoint = (r: EndpointRow): WebhookEndpoint => ({
   description: r.description,
   enabled: r.enabled,
   disabledReason: r.disabled_reason,
-  previousSecretExpiresAt: iso(r.previous_secret_expires_at),
-  createdAt: iso(r.created_at)!,
-  updatedAt: iso(r.updated_at)!,
+  previousSecretExpiresAt: isoOrNull(r.previous_secret_expires_at),
+  createdAt: iso(r.created_at),
+  updatedAt: iso(r.updated_at),
 });
 
 /**
