@@ -25,18 +25,10 @@ const auth = require(path.join(ROOT, 'packages/auth/dist'));
 const { createDatabase, migrate } = require(path.join(ROOT, 'packages/db/dist'));
 const { exportJWK, generateKeyPair } = require('jose');
 const bcrypt = require('bcrypt');
+const { percentile, median } = require('../lib/stats.cjs');
 
 const env = (name, fallback) => Number(process.env[name] ?? fallback);
 const RUNS = env('BENCH_RUNS', 3);
-
-function median(values) {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 /** Awaits `once` n times; returns ops/s and p50/p99 in microseconds. */
 async function measure(n, once) {

@@ -23,6 +23,7 @@
  */
 const http = require('node:http');
 const { performance } = require('node:perf_hooks');
+const { percentile } = require('../lib/stats.cjs');
 
 /**
  * @typedef {object} LoadConfig
@@ -50,16 +51,6 @@ const ERROR_SAMPLES = 3;
 function post(msg) {
   if (process.send) process.send(msg);
   else console.log(JSON.stringify(msg));
-}
-
-/**
- * @param {Float64Array} sorted ascending
- * @param {number} p 0..100
- */
-function percentile(sorted, p) {
-  if (sorted.length === 0) return 0;
-  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[idx];
 }
 
 /**

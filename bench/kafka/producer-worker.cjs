@@ -18,6 +18,7 @@ const crypto = require('node:crypto');
 const { performance } = require('node:perf_hooks');
 const { createKafkaClient, EventProducer } = require('@usageflow/kafka');
 const { createLogger } = require('@usageflow/telemetry');
+const { percentile } = require('../lib/stats.cjs');
 
 /**
  * @typedef {object} WorkerConfig
@@ -43,16 +44,6 @@ function randomPayload(size) {
   const bytes = crypto.randomBytes(size);
   for (let i = 0; i < size; i++) bytes[i] = 65 + (bytes[i] % 26);
   return bytes;
-}
-
-/**
- * @param {number[]} sorted ascending
- * @param {number} p 0..100
- */
-function percentile(sorted, p) {
-  if (sorted.length === 0) return 0;
-  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[idx];
 }
 
 /** @param {unknown} msg */

@@ -41,6 +41,7 @@ const { spawn, spawnSync, fork } = require('node:child_process');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const infra = require(path.join(ROOT, 'infra', 'local', 'index.cjs'));
+const { median } = require('../lib/stats.cjs');
 
 const PARTITIONS = 6;
 const TARGET_RATIO = 0.8;
@@ -132,13 +133,6 @@ function log(msg) {
 const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
 /** @param {number} n @param {number} [d] */
 const fmt = (n, d = 1) => n.toFixed(d);
-
-/** @param {number[]} xs */
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 /**
  * @param {string[]} header

@@ -35,6 +35,8 @@ const { webhookMigrations } = require(path.join(wd, 'adapters/db/migrations'));
 const { DEFAULT_WEBHOOK_SETTINGS } = require(path.join(wd, 'config'));
 const { generateSecret } = require(path.join(wd, 'domain/signing'));
 
+const { percentile, median } = require('../lib/stats.cjs');
+
 const env = (name, fallback) => Number(process.env[name] ?? fallback);
 const RUNS = env('BENCH_RUNS', 3);
 const EVENTS = env('BENCH_EVENTS', 5000);
@@ -43,8 +45,6 @@ const POLL_MS = env('BENCH_POLL_MS', 250);
 const CONCURRENCY = env('BENCH_ENDPOINT_CONCURRENCY', 8);
 
 const log = (line) => process.stdout.write(`[bench:webhooks ${process.uptime().toFixed(1)}s] ${line}\n`);
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const peakRssMb = () => {
   const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
