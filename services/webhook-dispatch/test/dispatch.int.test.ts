@@ -14,6 +14,7 @@ import { sendWebhook } from '../src/adapters/http/sender';
 import { fanOut } from '../src/adapters/kafka/fanout';
 import type { WebhookContext } from '../src/app/context';
 import { claimDue, type DispatcherOptions } from '../src/app/dispatcher';
+import { recordSuccesses } from '../src/app/success-recorder';
 import type { EndpointRow } from '../src/app/endpoints';
 import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from '../src/config';
 import { generateSecret } from '../src/domain/signing';
@@ -248,6 +249,55 @@ describe('webhook dispatch', () => {
       return after?.status === 'DELIVERED';
     });
     expect(r.received).toHaveLength(1);
+  });
+
+  it('records successes in one group, each only while its claim holds and its endpoint exists', async () => {
+    const s = await setup();
+    const org = randomUUID();
+    const r = await receiver();
+    const kept = await createEndpoint(s.h, org, r.url);
+    const deleted = await createEndpoint(s.h, org, `${r.url}gone`);
+    const fanOnly = await s.startWorkers({ dispatcher: false });
+    await s.produce(invoiceCreated(org), invoiceCreated(org));
+    await waitFor('four PENDING deliveries', async () => {
+      const rows = await s.h.db('webhook_deliveries').where({ organization_id: org });
+      return rows.length === 4;
+    });
+    const claimed = await claimDue(fanOnly.ctx, {
+      now: new Date(),
+      leaseUntil: new Date(Date.now() + 60_000),
+      limit: 10,
+      perEndpoint: 4,
+      busy: new Map(),
+    });
+    expect(claimed).toHaveLength(4);
+    const [delivered, superseded] = claimed.filter((d) => d.endpoint_id === kept.id);
+    // Another replica recorded this one after our claim ran out: ours must not count.
+    await s.h.db('webhook_deliveries').where({ id: superseded!.id }).update({ attempt_count: 1 });
+    const del = await s.h.api('DELETE', `/v1/webhook-endpoints/${deleted.id}`, { token: deleted.token });
+    expect(del.status).toBe(204);
+
+    const result = { statusCode: 204, latencyMs: 3.7, error: null };
+    const outcomes = await recordSuccesses(
+      fanOnly.ctx,
+      claimed.map((delivery) => ({ delivery, result, at: new Date() })),
+    );
+    expect(Object.fromEntries(outcomes)).toEqual({
+      [delivered!.id]: 'DELIVERED',
+      [superseded!.id]: 'SUPERSEDED',
+      ...Object.fromEntries(claimed.filter((d) => d.endpoint_id === deleted.id).map((d) => [d.id, 'ENDPOINT_GONE'])),
+    });
+    const rows = await s.h.db('webhook_deliveries').where({ organization_id: org }).orderBy('id');
+    expect(rows.map((x) => [x.id, x.status, x.attempt_count, x.next_attempt_at === null])).toEqual(
+      [
+        [delivered!.id, 'DELIVERED', 1, true],
+        [superseded!.id, 'PENDING', 1, false],
+      ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    );
+    const attempts = await s.h.db('webhook_attempts').whereIn('delivery_id', [delivered!.id, superseded!.id]);
+    expect(attempts.map((a) => [a.delivery_id, a.attempt, a.status_code, a.latency_ms, a.error])).toEqual([
+      [delivered!.id, 1, 204, 3, null],
+    ]);
   });
 
   it('a slow endpoint does not delay a fast one', async () => {

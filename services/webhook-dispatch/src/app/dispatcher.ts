@@ -21,6 +21,7 @@ import { nextAttemptDelayMs } from '../domain/retry-schedule';
 import type { WebhookContext } from './context';
 import type { DeliveryRow } from './deliveries';
 import type { EndpointRow } from './endpoints';
+import { SuccessRecorder } from './success-recorder';
 
 /** How the dispatcher runs; everything has a production default. */
 export interface DispatcherOptions {
@@ -122,6 +123,7 @@ export class Dispatcher {
   private readonly retryDelayMs: (attempt: number, random: () => number) => number | null;
   private readonly leaseMs: number;
   private readonly send: Sender;
+  private readonly successes: SuccessRecorder;
   /** Attempts in flight, and how many of them go to each endpoint. */
   private readonly inFlight = new Set<Promise<void>>();
   private readonly sending = new Map<string, number>();
@@ -159,6 +161,7 @@ export class Dispatcher {
     this.retryDelayMs = options.retryDelayMs ?? nextAttemptDelayMs;
     this.leaseMs = options.leaseMs ?? ctx.settings.timeoutMs + LEASE_MARGIN_MS;
     this.send = options.send ?? sendWebhook;
+    this.successes = new SuccessRecorder(ctx);
     if (!(this.maxInFlight >= 1)) throw new Error('maxInFlight must be at least 1');
   }
 
@@ -307,7 +310,11 @@ export class Dispatcher {
       result = { statusCode: null, latencyMs: Date.now() - at.getTime(), error: 'internal error while sending' };
     }
     try {
-      const { outcome, disabled } = await this.record(delivery, result, at);
+      // Successes are recorded in groups (success-recorder.ts); a failure decides retries and
+      // the endpoint's health in a transaction of its own.
+      const { outcome, disabled } = isSuccess(result)
+        ? { outcome: await this.successes.add({ delivery, result, at }), disabled: null }
+        : await this.record(delivery, result, at);
       this.metrics.attempts.add(1, { outcome });
       this.metrics.latency.record(result.latencyMs, { success: String(isSuccess(result)) });
       log.debug(
@@ -332,9 +339,10 @@ export class Dispatcher {
   }
 
   /**
-   * In one transaction: the attempt row, the delivery's next state, and the endpoint's health.
-   * Only the holder of the claim records: if the delivery moved on meanwhile (another replica
-   * took it after the claim ran out and recorded first), this attempt is dropped.
+   * Records a failed attempt in one transaction: the attempt row, the delivery's next state
+   * (retry or failed for good), and the endpoint's health. Only the holder of the claim records:
+   * if the delivery moved on meanwhile (another replica took it after the claim ran out and
+   * recorded first), this attempt is dropped.
    */
   private async record(
     delivery: ClaimedDelivery,
@@ -342,33 +350,26 @@ export class Dispatcher {
     at: Date,
   ): Promise<{ outcome: AttemptOutcome; disabled: Date | null }> {
     const { ctx } = this;
-    const success = isSuccess(result);
-    const recorded = await ctx.db.transaction(async (trx) => {
+    return ctx.db.transaction(async (trx) => {
       const now = ctx.clock();
       // The endpoint first, locked: the same order as deleting one (endpoint, then its
-      // deliveries by cascade), so the two never deadlock. NOTE: a success only shares the lock
-      // (it changes nothing of the endpoint here), so successful attempts to one endpoint are
-      // recorded side by side; a failure may change its health and takes it exclusively.
-      const locked = trx<EndpointRow>('webhook_endpoints').where({ id: delivery.endpoint_id });
-      const endpoint = await (success ? locked.forShare() : locked.forUpdate()).first('enabled', 'failing_since');
+      // deliveries by cascade), so the two never deadlock. Successes share this lock
+      // (success-recorder.ts); a failure may change the endpoint's health and takes it alone.
+      const endpoint = await trx<EndpointRow>('webhook_endpoints')
+        .where({ id: delivery.endpoint_id })
+        .forUpdate()
+        .first('enabled', 'failing_since');
       if (!endpoint) return { outcome: 'ENDPOINT_GONE' as const, disabled: null };
 
       const attempt = delivery.attempt_count + 1;
-      let outcome: AttemptOutcome;
-      let nextAttemptAt: Date | null = null;
-      if (success) {
-        outcome = 'DELIVERED';
-      } else {
-        const delay = this.retryDelayMs(attempt, ctx.random);
-        outcome = delay === null ? 'FAILED' : 'RETRY';
-        if (delay !== null) nextAttemptAt = new Date(now.getTime() + delay);
-      }
+      const delay = this.retryDelayMs(attempt, ctx.random);
+      const outcome: AttemptOutcome = delay === null ? 'FAILED' : 'RETRY';
       const moved = await trx('webhook_deliveries')
         .where({ id: delivery.id, status: 'PENDING', attempt_count: delivery.attempt_count })
         .update({
           status: outcome === 'RETRY' ? 'PENDING' : outcome,
           attempt_count: attempt,
-          next_attempt_at: nextAttemptAt,
+          next_attempt_at: delay === null ? null : new Date(now.getTime() + delay),
           updated_at: now,
         });
       if (moved === 0) return { outcome: 'SUPERSEDED' as const, disabled: null };
@@ -381,9 +382,8 @@ export class Dispatcher {
         error: result.error === null ? null : result.error.slice(0, MAX_ERROR_LENGTH),
       });
 
-      // Health: one success ends a failure streak (below, after the commit); a streak long
-      // enough disables the endpoint.
-      if (outcome === 'DELIVERED') return { outcome, disabled: null, endStreak: endpoint.failing_since !== null };
+      // Health: a failure starts or continues the endpoint's failure streak (a success ends it);
+      // a streak long enough disables the endpoint.
       const failingSince = endpoint.failing_since === null ? now : new Date(endpoint.failing_since);
       const disable =
         endpoint.enabled &&
@@ -404,14 +404,5 @@ export class Dispatcher {
       }
       return { outcome, disabled: disable ? failingSince : null };
     });
-    if ('endStreak' in recorded && recorded.endStreak) {
-      // Its own statement, not under the shared lock (two successes upgrading it would deadlock).
-      await ctx
-        .db('webhook_endpoints')
-        .where({ id: delivery.endpoint_id })
-        .whereNotNull('failing_since')
-        .update({ failing_since: null });
-    }
-    return { outcome: recorded.outcome, disabled: recorded.disabled };
   }
 }
