@@ -24,6 +24,7 @@ DOMAIN_TOPICS=(
   usageflow.usage-events.v1:12
   usageflow.usage-summaries.v1:6
   usageflow.invoices.v1:6
+  usageflow.webhooks.v1:6
 )
 DLQ_RETENTION_MS=2592000000 # 30 * 24 * 60 * 60 * 1000
 

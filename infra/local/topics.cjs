@@ -29,6 +29,7 @@ const DOMAIN_TOPICS = /** @type {const} */ ([
   ['usageflow.usage-events.v1', 12],
   ['usageflow.usage-summaries.v1', 6],
   ['usageflow.invoices.v1', 6],
+  ['usageflow.webhooks.v1', 6],
 ]);
 
 /** @type {TopicSpec[]} */

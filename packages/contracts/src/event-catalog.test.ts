@@ -48,6 +48,9 @@ const ARCHITECTURE_TOPICS: Record<Topic, string[]> = {
   'usageflow.usage-events.v1': ['usage.recorded'],
   'usageflow.usage-summaries.v1': ['usage.period_summarized', 'usage.late_recorded'],
   'usageflow.invoices.v1': ['invoice.created', 'invoice.paid', 'invoice.failed', 'payment.attempted'],
+  // an addition to the table: webhook-dispatch tells identity (which mails the owners) of an
+  // endpoint it disabled
+  'usageflow.webhooks.v1': ['webhook_endpoint.disabled'],
 };
 
 const allExamples: Array<[EventType, DomainEvent]> = EVENT_TYPES.flatMap((type) =>
@@ -114,6 +117,7 @@ describe('event catalog', () => {
       switch (eventTopic(event)) {
         case TOPICS.identity:
         case TOPICS.catalog:
+        case TOPICS.webhooks:
           return event.organizationId;
         case TOPICS.usageEvents:
           return `${event.organizationId}:${(event.data as { customerId: string }).customerId}`;

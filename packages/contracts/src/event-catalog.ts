@@ -10,6 +10,7 @@ import { INVOICE_EVENTS } from './events/invoices';
 import { SUBSCRIPTION_EVENTS } from './events/subscriptions';
 import { SUMMARY_EVENTS } from './events/summaries';
 import { USAGE_EVENTS } from './events/usage';
+import { WEBHOOK_EVENTS } from './events/webhooks';
 import type { Topic } from './topics';
 
 type IndexByType<D extends readonly EventDefinition[]> = { readonly [E in D[number] as E['type']]: E };
@@ -31,6 +32,7 @@ export const EVENT_CATALOG = indexByType([
   ...USAGE_EVENTS,
   ...SUMMARY_EVENTS,
   ...INVOICE_EVENTS,
+  ...WEBHOOK_EVENTS,
 ]);
 
 type Catalog = typeof EVENT_CATALOG;

@@ -12,6 +12,7 @@ export * from './events/subscriptions';
 export * from './events/usage';
 export * from './events/summaries';
 export * from './events/invoices';
+export * from './events/webhooks';
 export { EXAMPLE_IDS, EXAMPLE_CUSTOMER_ID } from './events/examples';
 export * from './event-catalog';
 export * from './errors';

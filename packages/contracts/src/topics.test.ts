@@ -9,6 +9,7 @@ describe('topics', () => {
       usageEvents: 'usageflow.usage-events.v1',
       usageSummaries: 'usageflow.usage-summaries.v1',
       invoices: 'usageflow.invoices.v1',
+      webhooks: 'usageflow.webhooks.v1',
     });
   });
 
@@ -24,6 +25,7 @@ describe('topics', () => {
       'ingestion',
       'aggregation',
       'billing',
+      'webhook-dispatch',
     ]);
     expect(() => topicOwner('nope' as never)).toThrow('unknown topic');
   });

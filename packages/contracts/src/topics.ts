@@ -9,6 +9,7 @@ export const TOPICS = {
   usageEvents: 'usageflow.usage-events.v1',
   usageSummaries: 'usageflow.usage-summaries.v1',
   invoices: 'usageflow.invoices.v1',
+  webhooks: 'usageflow.webhooks.v1',
 } as const;
 
 /** One of the domain topics. */
@@ -59,6 +60,8 @@ const DOMAIN_TOPIC_SPECS: readonly TopicSpec[] = [
   domainTopic(TOPICS.usageEvents, 'ingestion', 12),
   domainTopic(TOPICS.usageSummaries, 'aggregation', 6),
   domainTopic(TOPICS.invoices, 'billing', 6),
+  // Low volume (endpoint health notices), but kept like every domain topic.
+  domainTopic(TOPICS.webhooks, 'webhook-dispatch', 6),
 ];
 
 /**

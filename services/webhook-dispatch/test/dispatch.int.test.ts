@@ -419,6 +419,22 @@ describe('webhook dispatch', () => {
       return res.body.enabled === false && res.body;
     });
     expect(disabled.disabledReason).toBe('FAILING');
+    // ...and its owners are told: the event identity mails them from, written with the change.
+    const notices = await s.h.db('outbox').where({ topic: 'usageflow.webhooks.v1', key: org });
+    expect(notices.map((n) => n.payload)).toEqual([
+      expect.objectContaining({
+        type: 'webhook_endpoint.disabled',
+        organizationId: org,
+        producer: 'webhook-dispatch',
+        data: {
+          endpointId: endpoint.id,
+          url: r.url,
+          reason: 'FAILING',
+          failingSince: expect.any(String),
+          lastError: 'HTTP 500',
+        },
+      }),
+    ]);
     const held = await s.h.db('webhook_deliveries').where({ endpoint_id: endpoint.id }).first();
     expect(held.status).toBe('PENDING');
     const sent = r.received.length;

@@ -2,6 +2,9 @@ import type { Knex } from '@usageflow/db';
 import type { Logger } from '@usageflow/telemetry';
 import type { WebhookSettings } from '../config';
 
+/** The envelope's `producer` of the events this service writes. */
+export const PRODUCER = 'webhook-dispatch';
+
 /** What every webhook use case runs with; clock and randomness are injected for tests. */
 export interface WebhookContext {
   db: Knex;

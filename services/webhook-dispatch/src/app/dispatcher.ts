@@ -14,11 +14,14 @@
 // Deliveries of a disabled endpoint (by its owner, or automatically for failing) are not sent
 // and stay PENDING: enabling the endpoint again resumes them where they were. A deleted endpoint
 // takes its deliveries with it (on delete cascade), so nothing of it is ever sent again.
+import { buildEvent } from '@usageflow/contracts';
+import { appendToOutbox } from '@usageflow/db';
 import { meter, type Logger } from '@usageflow/telemetry';
+import { randomUUID } from 'node:crypto';
 import { isSuccess, sendWebhook, type AttemptResult, type Sender } from '../adapters/http/sender';
 import { shouldDisable } from '../domain/endpoint-health';
 import { nextAttemptDelayMs } from '../domain/retry-schedule';
-import type { WebhookContext } from './context';
+import { PRODUCER, type WebhookContext } from './context';
 import type { DeliveryRow } from './deliveries';
 import type { EndpointRow } from './endpoints';
 import { SuccessRecorder } from './success-recorder';
@@ -324,8 +327,7 @@ export class Dispatcher {
       if (outcome === 'FAILED') log.warn({ attempts: delivery.attempt_count + 1 }, 'webhook delivery failed for good');
       if (disabled) {
         this.metrics.disabled.add(1);
-        // NOTE: telling the endpoint's owners (e-mail or an in-app notification) is future work;
-        // for now this warning and the endpoint's disabledReason FAILING are the signal.
+        // The owners are told by e-mail (the webhook_endpoint.disabled event, written with it).
         log.warn(
           { failingSince: disabled.toISOString() },
           `webhook endpoint ${delivery.endpoint_id} of organization ${delivery.organization_id} disabled: ` +
@@ -401,6 +403,27 @@ export class Dispatcher {
               ? { failing_since: failingSince, enabled: false, disabled_reason: 'FAILING', updated_at: now }
               : { failing_since: failingSince },
           );
+      }
+      if (disable) {
+        // Its owners hear of it: identity consumes this and e-mails them (docs/webhooks.md).
+        await appendToOutbox(trx, [
+          buildEvent('webhook_endpoint.disabled', {
+            id: randomUUID(),
+            organizationId: delivery.organization_id,
+            occurredAt: now,
+            producer: PRODUCER,
+            data: {
+              endpointId: delivery.endpoint_id,
+              url: delivery.endpoint.url,
+              reason: 'FAILING',
+              failingSince: failingSince.toISOString(),
+              lastError: (result.statusCode === null
+                ? (result.error ?? 'no answer')
+                : `HTTP ${result.statusCode}`
+              ).slice(0, MAX_ERROR_LENGTH),
+            },
+          }),
+        ]);
       }
       return { outcome, disabled: disable ? failingSince : null };
     });
