@@ -16,6 +16,10 @@ const spec = {
   SMTP_URL: str({ default: '', desc: 'smtp(s)://user:pass@host:port; empty writes invitation e-mails to the log' }),
   MAIL_FROM: str({ default: 'UsageFlow <no-reply@usageflow.local>' }),
   API_KEY_LAST_USED: bool({ default: true, desc: 'consume the usage topic to record when each key last sent usage' }),
+  ENDPOINT_NOTICES: bool({
+    default: true,
+    desc: 'consume the webhooks topic to mail owners and developers when an endpoint is disabled',
+  }),
 };
 
 /** Parses and checks the identity settings. */
@@ -59,6 +63,7 @@ export function identityConfig(env: Record<string, string | undefined>) {
     smtpUrl: c.SMTP_URL,
     mailFrom: c.MAIL_FROM,
     apiKeyLastUsed: c.API_KEY_LAST_USED,
+    endpointNotices: c.ENDPOINT_NOTICES,
   };
 }
 

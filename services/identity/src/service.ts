@@ -7,6 +7,7 @@ import type { Logger } from '@usageflow/telemetry';
 import { randomBytes } from 'node:crypto';
 import { identityRoutes } from './adapters/http/routes';
 import { apiKeyLastUsedConsumer } from './adapters/kafka/api-key-last-used';
+import { endpointNoticesConsumer } from './adapters/kafka/endpoint-notices';
 import { LogMailer, SmtpMailer, type Mailer } from './adapters/mail/mailer';
 import { IdentityAuthStore } from './app/auth-store';
 import type { IdentityContext } from './app/context';
@@ -51,6 +52,10 @@ export async function buildIdentity(deps: IdentityDeps) {
   if (config.apiKeyLastUsed) {
     const consumer = apiKeyLastUsedConsumer({ kafka, producer, db, logger });
     workers.push({ name: 'api-key-last-used', start: () => consumer.start(), stop: () => consumer.stop() });
+  }
+  if (config.endpointNotices) {
+    const consumer = endpointNoticesConsumer({ ctx, kafka, producer, logger });
+    workers.push({ name: 'endpoint-notices', start: () => consumer.start(), stop: () => consumer.stop() });
   }
   return {
     ctx,

@@ -5,7 +5,7 @@ import { createHttpApp, idempotencyMigration, startHttpServer } from '@usageflow
 import { EventProducer, type Kafka } from '@usageflow/kafka';
 import { httpCall, testDatabase, testKafka, testLogger, uniqueName, type HttpCallOptions } from '@usageflow/testkit';
 import { identityMigrations } from '../src/adapters/db/migrations';
-import type { InvitationMessage, Mailer } from '../src/adapters/mail/mailer';
+import type { EndpointDisabledMessage, InvitationMessage, Mailer } from '../src/adapters/mail/mailer';
 import { identityConfig } from '../src/config';
 import { buildIdentity } from '../src/service';
 
@@ -21,8 +21,12 @@ export class TestClock {
 /** Keeps sent invitations so tests can read the accept token, as the invitee would from the e-mail. */
 export class CapturingMailer implements Mailer {
   readonly sent: InvitationMessage[] = [];
+  readonly notices: EndpointDisabledMessage[] = [];
   async sendInvitation(m: InvitationMessage): Promise<void> {
     this.sent.push(m);
+  }
+  async sendEndpointDisabled(m: EndpointDisabledMessage): Promise<void> {
+    this.notices.push(m);
   }
   async close(): Promise<void> {}
   tokenFor(email: string): string {
@@ -42,7 +46,12 @@ export async function startIdentity(options: { env?: Record<string, string>; kaf
   const kafka = options.kafka ?? testKafka(logger);
   const producer = new EventProducer(kafka, { logger });
   await producer.connect();
-  const config = identityConfig({ BCRYPT_COST: '4', API_KEY_LAST_USED: 'false', ...options.env });
+  const config = identityConfig({
+    BCRYPT_COST: '4',
+    API_KEY_LAST_USED: 'false',
+    ENDPOINT_NOTICES: 'false',
+    ...options.env,
+  });
   const clock = new TestClock();
   const mailer = new CapturingMailer();
   const identity = await buildIdentity({ db, kafka, producer, logger, config, clock: clock.now, mailer });
