@@ -2,7 +2,12 @@
 // workspace packages resolve to their src/ so a test never depends on a stale build.
 /** @type {import('jest').Config} */
 const common = {
-  transform: { '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] },
+  transform: {
+    '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }],
+    // ECMAScript-only dependencies (the gateway's Kafka client), compiled to CommonJS for jest
+    '/node_modules/@platformatic/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!@platformatic/)'],
   moduleNameMapper: { '^@usageflow/([a-z-]+)$': '<rootDir>/packages/$1/src' },
   testEnvironment: 'node',
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],

@@ -43,8 +43,9 @@ function run(/** @type {string} */ cmd, /** @type {string[]} */ args, /** @type 
 }
 
 function checkPrerequisites() {
-  const major = Number(process.versions.node.split('.')[0]);
-  if (major < 20) fail(`Node 20+ is required (this is ${process.version})`);
+  // 20.19: require() of ECMAScript modules (the gateway's Kafka client, @platformatic/kafka)
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major < 20 || (major === 20 && minor < 19)) fail(`Node 20.19+ is required (this is ${process.version})`);
   if (!process.env.KAFKA_BROKERS) {
     for (const [tool, hint] of [
       ['java', 'JDK 17+ runs the local Kafka broker'],

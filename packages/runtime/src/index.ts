@@ -43,6 +43,8 @@ export interface StatelessServiceDefinition<C = unknown> extends Omit<ServiceDef
 /** What a stateless service is built from. */
 export interface StatelessServiceDeps<C = unknown> {
   logger: Logger;
+  /** KAFKA_BROKERS, for a service that builds a client of its own (the gateway's hot path). */
+  brokers: string[];
   kafka: Kafka;
   producer: EventProducer;
   /** The service's own settings, as its `config` parsed them. */
@@ -61,6 +63,11 @@ export interface ServiceParts {
   jsonLimit?: string | number;
   /** Started after the HTTP server, stopped before it closes. */
   workers?: ReadonlyArray<{ name: string; start(): Promise<void> | void; stop(): Promise<void> }>;
+  /**
+   * Clients the routes answer with (the gateway's own producer): started before the HTTP server,
+   * stopped after it closed, so requests in flight at shutdown still complete.
+   */
+  clients?: ReadonlyArray<{ name: string; start(): Promise<void> | void; stop(): Promise<void> }>;
 }
 
 type Step = { name: string; stop: () => Promise<unknown> };
@@ -95,7 +102,15 @@ export async function runService<C>(def: ServiceDefinition<C>, argv = process.ar
     relay.start();
     steps.push({ name: 'outbox-relay', stop: () => relay.stop() });
 
-    const parts = (await def.wire?.({ logger, db, kafka, producer, config: life.serviceConfig })) ?? {};
+    const parts =
+      (await def.wire?.({
+        logger,
+        brokers: life.config.KAFKA_BROKERS,
+        db,
+        kafka,
+        producer,
+        config: life.serviceConfig,
+      })) ?? {};
     await life.serve(parts, { database: () => databaseReachable(db), kafka: () => kafkaReachable(kafka) });
     logger.info({ port: config.PORT, schema: config.DATABASE_SCHEMA }, `${def.name} listening`);
     return 'serving';
@@ -114,7 +129,14 @@ export async function runStatelessService<C>(
       return 'done';
     }
     const { kafka, producer } = await life.connectKafka();
-    const parts = (await def.wire?.({ logger: life.logger, kafka, producer, config: life.serviceConfig })) ?? {};
+    const parts =
+      (await def.wire?.({
+        logger: life.logger,
+        brokers: life.config.KAFKA_BROKERS,
+        kafka,
+        producer,
+        config: life.serviceConfig,
+      })) ?? {};
     await life.serve(parts, { kafka: () => kafkaReachable(kafka) });
     life.logger.info({ port: life.config.PORT }, `${def.name} listening`);
     return 'serving';
@@ -192,6 +214,10 @@ function lifecycle<C, S extends ReturnType<typeof statelessSpec>>(
         routes: parts.routes,
         jsonLimit: parts.jsonLimit,
       });
+      for (const client of parts.clients ?? []) {
+        await client.start();
+        steps.push({ name: client.name, stop: () => client.stop() });
+      }
       const server = await startHttpServer(app, config.PORT);
       steps.push({ name: 'http', stop: () => server.close(config.SHUTDOWN_TIMEOUT_MS / 2) });
       for (const worker of parts.workers ?? []) {

@@ -9,7 +9,7 @@ void runStatelessService({
   defaultPort: 4003,
   config: ingestionConfig,
   wire(deps) {
-    const { routes, readiness, workers, jsonLimit } = buildIngestion(deps);
-    return { routes, readiness, workers, jsonLimit };
+    const { routes, readiness, workers, clients, jsonLimit } = buildIngestion(deps);
+    return { routes, readiness, workers, clients, jsonLimit };
   },
 });

@@ -10,6 +10,7 @@ import {
   httpCall,
   sampleEvent,
   testKafka,
+  testInfra,
   testLogger,
   testTopic,
   uniqueName,
@@ -45,12 +46,14 @@ export async function startIngestion(options: { config?: Partial<IngestionSettin
   const catalogTopic = await testTopic(kafka, 'catalog');
   const usageTopic = await testTopic(kafka, 'usage', 3);
   const service = buildIngestion({
+    brokers: options.brokers ?? testInfra().kafkaBrokers,
     kafka,
     producer,
     logger,
     config: { ...DEFAULT_INGESTION_SETTINGS, usageTopic, ...options.config },
     projectionTopics: [identityTopic, catalogTopic],
   });
+  for (const client of service.clients) await client.start();
   for (const worker of service.workers) await worker.start();
 
   // Everything that reaches the usage topic, read as it arrives by one consumer for the run.
@@ -167,6 +170,7 @@ export async function startIngestion(options: { config?: Partial<IngestionSettin
       await server.close(1000);
       await reader.disconnect();
       for (const worker of [...service.workers].reverse()) await worker.stop();
+      for (const client of service.clients) await client.stop();
       await producer.disconnect();
       await telemetry.shutdown();
     },
