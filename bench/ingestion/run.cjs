@@ -506,12 +506,24 @@ function runLoad(cfg, label) {
  * @property {number} landed records the usage topic grew by meanwhile
  */
 
+/** The installed @platformatic/kafka's version (its exports hide package.json: read the file). */
+function platformaticVersion() {
+  const file = path.join(ROOT, 'node_modules/@platformatic/kafka/package.json');
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
 async function main() {
   const s = parseArgs(process.argv.slice(2));
   const facts = kbench.machineFacts();
+  // the gateway produces with @platformatic/kafka (services/ingestion/src/adapters/kafka/usage-producer.ts)
+  const gatewayClient = `@platformatic/kafka ${platformaticVersion()}`;
   log(
     `machine: ${facts.nproc} CPUs (${facts.cpu}), ${fmt(facts.memGb)} GB RAM, ${facts.os}; ` +
-      `node ${facts.node}, kafkajs ${facts.kafkajs}; Kafka ${facts.kafka} (${facts.java})`,
+      `node ${facts.node}, gateway producer ${gatewayClient}; Kafka ${facts.kafka} (${facts.java})`,
   );
   ensureBuilt();
 
@@ -740,7 +752,12 @@ async function main() {
     const stopped = await gateway.stop();
     gateway = null;
     if (stopped && stopped.code !== 0) problems.push(`the gateway exited ${JSON.stringify(stopped)} on SIGTERM`);
-    printSummary(s, facts, { recordSize, recordBytes, eventBytes: probe.eventBytes, hwmKb, logFile }, results);
+    printSummary(
+      s,
+      { ...facts, gatewayClient },
+      { recordSize, recordBytes, eventBytes: probe.eventBytes, hwmKb, logFile },
+      results,
+    );
   } finally {
     await cleanup();
     if (s['keep-log'] || problems.length > 0) log(`gateway log kept: ${logFile}`);
@@ -794,7 +811,7 @@ function describe(m) {
 
 /**
  * @param {Settings} s
- * @param {ReturnType<typeof kbench.machineFacts>} facts
+ * @param {ReturnType<typeof kbench.machineFacts> & { gatewayClient: string }} facts
  * @param {{ recordSize: number, recordBytes: number, eventBytes: number, hwmKb: number | null, logFile: string }} info
  * @param {{ baseline: any[], batch: Measured[], single: Measured[], half: Measured[], halfRate: number[] }} r
  */
@@ -847,7 +864,8 @@ function printSummary(s, facts, info, r) {
       `(key + value + headers), acks=all`,
   );
   console.log(
-    `machine: ${facts.nproc} CPUs (${facts.cpu}), ${fmt(facts.memGb)} GB; node ${facts.node}; kafkajs ${facts.kafkajs}; ` +
+    `machine: ${facts.nproc} CPUs (${facts.cpu}), ${fmt(facts.memGb)} GB; node ${facts.node}; ` +
+      `gateway producer ${facts.gatewayClient}; ` +
       `Kafka ${facts.kafka}; ${facts.java}`,
   );
   console.log('');
