@@ -1,3 +1,6 @@
+import type { EventOf, EventType } from '@usageflow/contracts';
+import { ConsumerRunner, type EventProducer, type Kafka } from '@usageflow/kafka';
+import type { Logger } from '@usageflow/telemetry';
 import type { Knex } from 'knex';
 
 /** What the inbox needs to know of a consumed event. */
@@ -36,4 +39,40 @@ export async function claimInbox<E extends InboxEntry>(
   );
   const fresh = new Set(result.rows.map((r) => r.event_id));
   return entries.filter((e) => fresh.delete(e.eventId.toLowerCase()));
+}
+
+/**
+ * A consumer that applies the events of one type exactly once: each batch's events of `type`
+ * are claimed in the inbox (under `groupId`) and applied in the same transaction, so a
+ * redelivered batch changes nothing. Events of other types on the topics are skipped.
+ */
+export function inboxConsumer<T extends EventType>(options: {
+  db: Knex;
+  kafka: Kafka;
+  producer: EventProducer;
+  logger: Logger;
+  groupId: string;
+  topics: string[];
+  type: T;
+  apply: (trx: Knex.Transaction, event: EventOf<T>) => Promise<void>;
+}): ConsumerRunner {
+  const { db, groupId, type, apply } = options;
+  return new ConsumerRunner({
+    kafka: options.kafka,
+    producer: options.producer,
+    groupId,
+    topics: options.topics,
+    logger: options.logger,
+    handle: async (messages) => {
+      const entries = messages.flatMap((m) =>
+        m.event.type === type
+          ? [{ eventId: m.event.id, topic: m.topic, partition: m.partition, offset: m.offset, event: m.event }]
+          : [],
+      );
+      if (entries.length === 0) return;
+      await db.transaction(async (trx) => {
+        for (const { event } of await claimInbox(trx, groupId, entries)) await apply(trx, event as EventOf<T>);
+      });
+    },
+  });
 }

@@ -1,9 +1,9 @@
 // webhook-dispatch disabled an endpoint (webhook_endpoint.disabled on the webhooks topic): its
 // organization's people are mailed once per event. The inbox row commits after the mails went
 // out, so a crash in between mails again on redelivery (at-least-once), never zero times.
-import { TOPICS, type EventOf } from '@usageflow/contracts';
-import { claimInbox } from '@usageflow/db';
-import { ConsumerRunner, type EventProducer, type Kafka } from '@usageflow/kafka';
+import { TOPICS } from '@usageflow/contracts';
+import { inboxConsumer } from '@usageflow/db';
+import type { ConsumerRunner, EventProducer, Kafka } from '@usageflow/kafka';
 import type { Logger } from '@usageflow/telemetry';
 import type { IdentityContext } from '../../app/context';
 import { sendEndpointDisabledNotice } from '../../app/endpoint-notices';
@@ -21,31 +21,20 @@ export function endpointNoticesConsumer(options: {
   topic?: string;
 }): ConsumerRunner {
   const { ctx } = options;
-  const groupId = options.groupId ?? ENDPOINT_NOTICES_GROUP;
   const logger = options.logger.child({ component: 'endpoint-notices' });
-  return new ConsumerRunner({
-    kafka: options.kafka,
-    producer: options.producer,
-    groupId,
-    topics: [options.topic ?? TOPICS.webhooks],
+  return inboxConsumer({
+    ...options,
+    db: ctx.db,
     logger,
-    handle: async (messages) => {
-      const notices = messages.flatMap((m) =>
-        m.event.type === 'webhook_endpoint.disabled'
-          ? [{ eventId: m.event.id, topic: m.topic, partition: m.partition, offset: m.offset, event: m.event }]
-          : [],
+    groupId: options.groupId ?? ENDPOINT_NOTICES_GROUP,
+    topics: [options.topic ?? TOPICS.webhooks],
+    type: 'webhook_endpoint.disabled',
+    apply: async (trx, disabled) => {
+      const mailed = await sendEndpointDisabledNotice(ctx, trx, disabled);
+      logger.info(
+        { organizationId: disabled.organizationId, endpointId: disabled.data.endpointId, mailed },
+        `webhook endpoint ${disabled.data.endpointId} disabled: ${mailed} people told`,
       );
-      if (notices.length === 0) return;
-      await ctx.db.transaction(async (trx) => {
-        for (const { event } of await claimInbox(trx, groupId, notices)) {
-          const disabled = event as EventOf<'webhook_endpoint.disabled'>;
-          const mailed = await sendEndpointDisabledNotice(ctx, trx, disabled);
-          logger.info(
-            { organizationId: disabled.organizationId, endpointId: disabled.data.endpointId, mailed },
-            `webhook endpoint ${disabled.data.endpointId} disabled: ${mailed} people told`,
-          );
-        }
-      });
     },
   });
 }
