@@ -28,7 +28,7 @@ const { percentile } = require('../lib/stats.cjs');
 /**
  * @typedef {object} LoadConfig
  * @property {string} host
- * @property {number} port
+ * @property {number[]} ports          the gateways' ports; requests go to each in turn
  * @property {string} apiKey
  * @property {'single' | 'batch'} kind     POST /v1/events (one event) or /v1/events/batch
  * @property {number} batchSize            events per batch request
@@ -108,6 +108,7 @@ async function main(cfg) {
    * Sends one request; resolves with the status and the events the gateway accepted.
    * @returns {Promise<{ status: number, accepted: number, text?: string }>}
    */
+  let sent = 0;
   const send = () =>
     new Promise((resolve, reject) => {
       const payload = Buffer.from(body());
@@ -115,7 +116,7 @@ async function main(cfg) {
         {
           agent,
           host: cfg.host,
-          port: cfg.port,
+          port: cfg.ports[sent++ % cfg.ports.length],
           method: 'POST',
           path,
           headers: {

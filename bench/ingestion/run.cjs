@@ -61,7 +61,8 @@ const OPTIONS = /** @type {const} */ ({
   'java-opts': ['-Xmx512m', 'ProducerPerformance: JVM options'],
   'log-level': ['info', 'the gateway’s LOG_LEVEL (info: one line per request, as deployed)'],
   'gateway-node-args': ['', 'extra node options of the gateway, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"'],
-  port: [0, 'the gateway’s port (0: a free one)'],
+  port: [0, 'the (first) gateway’s port (0: a free one)'],
+  gateways: [1, 'gateway processes behind the load, each its own port (scale-out: they share only Kafka)'],
   'keep-log': [false, 'keep the gateway’s log file (its path is printed)'],
   'no-baseline': [false, 'skip ProducerPerformance (no ratio)'],
 });
@@ -169,18 +170,29 @@ function vmRssKb(pid) {
  * Samples a process while `fn` runs: its CPU seconds, its peak VmRSS (polled every 100 ms), the
  * broker's CPU seconds and the share of the machine that was busy.
  * @template T
- * @param {{ gatewayPid: number, brokerPid: number | null }} pids
+ * @param {{ gatewayPids: number[], brokerPid: number | null }} pids
  * @param {() => Promise<T>} fn
  */
 async function sampled(pids, fn) {
-  const g0 = kbench.processCpuSec(pids.gatewayPid);
+  // several gateways: CPU is their sum, RSS the highest of any one process (the target is per process)
+  const gatewaysCpu = () => {
+    let sum = 0;
+    for (const pid of pids.gatewayPids) {
+      const sec = kbench.processCpuSec(pid);
+      if (sec === null) return null;
+      sum += sec;
+    }
+    return sum;
+  };
+  const highestRss = () => Math.max(0, ...pids.gatewayPids.map((pid) => vmRssKb(pid) ?? 0));
+  const g0 = gatewaysCpu();
   const b0 = pids.brokerPid === null ? null : kbench.processCpuSec(pids.brokerPid);
   const m0 = kbench.machineTicks();
-  let peakRssKb = vmRssKb(pids.gatewayPid) ?? 0;
-  const poll = setInterval(() => (peakRssKb = Math.max(peakRssKb, vmRssKb(pids.gatewayPid) ?? 0)), 100);
+  let peakRssKb = highestRss();
+  const poll = setInterval(() => (peakRssKb = Math.max(peakRssKb, highestRss())), 100);
   try {
     const value = await fn();
-    const g1 = kbench.processCpuSec(pids.gatewayPid);
+    const g1 = gatewaysCpu();
     const b1 = pids.brokerPid === null ? null : kbench.processCpuSec(pids.brokerPid);
     const m1 = kbench.machineTicks();
     return {
@@ -434,6 +446,45 @@ async function startGateway(s, brokers, port, logFile) {
   };
 }
 
+/**
+ * `s.gateways` gateway processes, each on its own port and with its own log file (the first on
+ * `firstPort` and `logFile`), as replicas behind an edge would run: they share only Kafka.
+ * @param {Settings} s
+ * @param {string[]} brokers
+ * @param {number} firstPort
+ * @param {string} logFile
+ */
+async function startGateways(s, brokers, firstPort, logFile) {
+  /** @type {Array<Awaited<ReturnType<typeof startGateway>>>} */
+  const started = [];
+  const ports = [];
+  const logFiles = [];
+  try {
+    for (let i = 0; i < s.gateways; i++) {
+      const port = i === 0 ? firstPort : /** @type {number} */ (await freePort());
+      const file = i === 0 ? logFile : logFile.replace(/\.log$/, `-${i}.log`);
+      started.push(await startGateway(s, brokers, port, file));
+      ports.push(port);
+      logFiles.push(file);
+    }
+  } catch (err) {
+    await Promise.all(started.map((g) => g.stop()));
+    throw err;
+  }
+  return {
+    pids: started.map((g) => g.pid),
+    ports,
+    logFiles,
+    alive: () => started.every((g) => g.alive()),
+    tail: () => started.map((g) => g.tail()).join('\n---\n'),
+    /** Stops every gateway; resolves with the first exit that was not a clean one (or the first exit). */
+    async stop() {
+      const exits = await Promise.all(started.map((g) => g.stop()));
+      return exits.find((e) => e && e.code !== 0) ?? exits[0] ?? null;
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Load (forked load-worker.cjs)
 // ---------------------------------------------------------------------------------------------
@@ -518,6 +569,7 @@ function platformaticVersion() {
 
 async function main() {
   const s = parseArgs(process.argv.slice(2));
+  if (s.gateways < 1) throw new Error('--gateways must be at least 1');
   const facts = kbench.machineFacts();
   // the gateway produces with @platformatic/kafka (services/ingestion/src/adapters/kafka/usage-producer.ts)
   const gatewayClient = `@platformatic/kafka ${platformaticVersion()}`;
@@ -542,7 +594,7 @@ async function main() {
   await k.producer.connect();
   const runId = Date.now().toString(36);
   const logFile = path.join(os.tmpdir(), `bench-ingestion-${runId}.log`);
-  /** @type {Awaited<ReturnType<typeof startGateway>> | null} */
+  /** @type {Awaited<ReturnType<typeof startGateways>> | null} */
   let gateway = null;
   /** @type {Awaited<ReturnType<typeof seedOrganization>> | null} */
   let org = null;
@@ -580,18 +632,21 @@ async function main() {
 
     const port = s.port || /** @type {number} */ (await freePort());
     const started = Date.now();
-    gateway = await startGateway(s, brokers, port, logFile);
+    gateway = await startGateways(s, brokers, port, logFile);
     log(
-      `gateway pid ${gateway.pid} ready on 127.0.0.1:${port} in ${((Date.now() - started) / 1000).toFixed(1)}s ` +
-        `(LOG_LEVEL=${s['log-level']}${s['gateway-node-args'] ? `, node ${s['gateway-node-args']}` : ''}; log ${logFile})`,
+      `${gateway.pids.length === 1 ? 'gateway' : `${gateway.pids.length} gateways:`} pid ${gateway.pids.join(', ')} ` +
+        `ready on 127.0.0.1:${gateway.ports.join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)}s ` +
+        `(LOG_LEVEL=${s['log-level']}${s['gateway-node-args'] ? `, node ${s['gateway-node-args']}` : ''}; ` +
+        `log ${gateway.logFiles.join(', ')})`,
     );
-    const pids = { gatewayPid: gateway.pid, brokerPid };
+    const pids = { gatewayPids: gateway.pids, brokerPid };
+    const ports = gateway.ports;
 
     // The record as the gateway writes it: read back one event, so the baseline's record size
     // is the real one (key + value + headers), not a guess.
     const marks = await k.highWaterMarks(k.kafka, USAGE_TOPIC);
     const probe = await runLoad(
-      loadConfig(s, org.apiKey, port, `${runId}-probe`, {
+      loadConfig(s, org.apiKey, ports, `${runId}-probe`, {
         kind: 'single',
         mode: 'closed',
         requests: 1,
@@ -615,7 +670,7 @@ async function main() {
     if (chosen.has('batch')) {
       log('warm-up: 300 batch requests, uncounted...');
       await runLoad(
-        loadConfig(s, org.apiKey, port, `${runId}-warm-b`, {
+        loadConfig(s, org.apiKey, ports, `${runId}-warm-b`, {
           kind: 'batch',
           mode: 'closed',
           requests: 300,
@@ -628,7 +683,7 @@ async function main() {
     if (chosen.has('single')) {
       log('warm-up: 5,000 single events, uncounted...');
       await runLoad(
-        loadConfig(s, org.apiKey, port, `${runId}-warm-s`, {
+        loadConfig(s, org.apiKey, ports, `${runId}-warm-s`, {
           kind: 'single',
           mode: 'closed',
           requests: 5000,
@@ -653,7 +708,7 @@ async function main() {
       if (loadBefore !== null && loadBefore > 0.15)
         log(`    note: the machine was ${fmt(loadBefore * 100, 0)}% busy just before this (other processes)`);
       const before = await k.total(USAGE_TOPIC);
-      const cfg = loadConfig(s, org?.apiKey ?? '', port, `${runId}-${label.replace(/\W+/g, '')}`, over);
+      const cfg = loadConfig(s, org?.apiKey ?? '', ports, `${runId}-${label.replace(/\W+/g, '')}`, over);
       const r = await sampled(pids, () => runLoad(cfg, label));
       const landed = (await k.total(USAGE_TOPIC)) - before;
       if (!gateway?.alive()) throw new Error(`the gateway died during ${label}:\n${gateway?.tail()}`);
@@ -748,7 +803,7 @@ async function main() {
       }
     }
 
-    const hwmKb = kbench.vmHwmKb(gateway.pid);
+    const hwmKb = Math.max(0, ...gateway.pids.map((pid) => kbench.vmHwmKb(pid) ?? 0)) || null;
     const stopped = await gateway.stop();
     gateway = null;
     if (stopped && stopped.code !== 0) problems.push(`the gateway exited ${JSON.stringify(stopped)} on SIGTERM`);
@@ -760,8 +815,12 @@ async function main() {
     );
   } finally {
     await cleanup();
-    if (s['keep-log'] || problems.length > 0) log(`gateway log kept: ${logFile}`);
-    else fs.rmSync(logFile, { force: true });
+    const logFiles = [
+      logFile,
+      ...Array.from({ length: s.gateways - 1 }, (_, i) => logFile.replace(/\.log$/, `-${i + 1}.log`)),
+    ];
+    if (s['keep-log'] || problems.length > 0) log(`gateway log kept: ${logFiles.join(', ')}`);
+    else for (const file of logFiles) fs.rmSync(file, { force: true });
   }
   if (problems.length > 0) {
     log(`FAILED: ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
@@ -773,14 +832,14 @@ async function main() {
  * The worker's configuration for one measurement.
  * @param {Settings} s
  * @param {string} apiKey
- * @param {number} port
+ * @param {number[]} ports
  * @param {string} idPrefix
  * @param {Record<string, unknown>} over
  */
-function loadConfig(s, apiKey, port, idPrefix, over) {
+function loadConfig(s, apiKey, ports, idPrefix, over) {
   return {
     host: '127.0.0.1',
-    port,
+    ports,
     apiKey,
     batchSize: s['batch-size'],
     eventBytes: s['event-bytes'],
@@ -859,7 +918,8 @@ function printSummary(s, facts, info, r) {
 
   console.log('');
   console.log(
-    `bench:ingestion — medians of ${s.rounds} round(s), ${new Date().toISOString().slice(0, 10)}; gateway ` +
+    `bench:ingestion — medians of ${s.rounds} round(s), ${new Date().toISOString().slice(0, 10)}; ` +
+      `${s.gateways === 1 ? 'one gateway process' : `${s.gateways} gateway processes (CPU summed, RSS the highest one)`}, ` +
       `LOG_LEVEL=${s['log-level']}, events of ${info.eventBytes} B as sent, ${USAGE_TOPIC} records of ${info.recordBytes} B ` +
       `(key + value + headers), acks=all`,
   );
