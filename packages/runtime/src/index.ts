@@ -166,19 +166,25 @@ function lifecycle<C, S extends ReturnType<typeof statelessSpec>>(
   steps.push({ name: 'telemetry', stop: () => telemetry.shutdown() });
 
   const stopAll = async () => {
-    for (const step of steps.reverse()) {
+    for (const step of steps.splice(0).reverse()) {
       await step.stop().catch((err: unknown) => logger.error({ err, step: step.name }, 'stop failed'));
     }
   };
-  const shutdown = async (reason: string, code = 0) => {
-    logger.info({ reason }, 'shutting down');
-    const timer = setTimeout(() => {
-      logger.error('shutdown timed out; exiting');
-      process.exit(1);
-    }, config.SHUTDOWN_TIMEOUT_MS).unref();
-    await stopAll();
-    clearTimeout(timer);
-    process.exit(code);
+  // One shutdown per process: a second reason (a start step failing because the first shutdown
+  // stopped what it needed) neither stops twice nor changes the exit code.
+  let shuttingDown: Promise<void> | undefined;
+  const shutdown = (reason: string, code = 0): Promise<void> => {
+    shuttingDown ??= (async () => {
+      logger.info({ reason }, 'shutting down');
+      const timer = setTimeout(() => {
+        logger.error('shutdown timed out; exiting');
+        process.exit(1);
+      }, config.SHUTDOWN_TIMEOUT_MS).unref();
+      await stopAll();
+      clearTimeout(timer);
+      process.exit(code);
+    })();
+    return shuttingDown;
   };
 
   return {
@@ -195,6 +201,12 @@ function lifecycle<C, S extends ReturnType<typeof statelessSpec>>(
       try {
         if ((await start()) === 'done') await stopAll();
       } catch (err) {
+        // Stopped while starting (SIGTERM before every worker had started): the steps torn down
+        // under the start made it fail, which is the shutdown asked for, not a startup failure.
+        if (shuttingDown) {
+          logger.info({ err }, 'startup interrupted by the shutdown');
+          return;
+        }
         logger.fatal({ err }, 'failed to start');
         await shutdown('startup failure', 1);
       }
