@@ -71,6 +71,11 @@ export class ConsumerRunner<M extends ConsumedMessage = ConsumedEvent> {
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
       maxBytesPerPartition: 4 * 1024 * 1024,
+      // NOTE: how long an idle fetch waits at the broker for data. Data ends the wait at once, so
+      // this costs no latency; it bounds how long `stop()` waits for the fetch in flight (KafkaJS
+      // lets it finish), which the default 5 s made long enough, with two consumers in a
+      // process, to run out a service's 10 s shutdown.
+      maxWaitTimeInMs: 1_000,
     });
     this.retry = {
       initialMs: options.retry?.initialMs ?? 200,

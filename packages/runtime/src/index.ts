@@ -165,10 +165,14 @@ function lifecycle<C, S extends ReturnType<typeof statelessSpec>>(
   const telemetry = startTelemetry({ serviceName: def.name, otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
   steps.push({ name: 'telemetry', stop: () => telemetry.shutdown() });
 
+  let stopping: string | undefined;
   const stopAll = async () => {
     for (const step of steps.splice(0).reverse()) {
+      stopping = step.name;
+      logger.debug({ step: step.name }, 'stopping');
       await step.stop().catch((err: unknown) => logger.error({ err, step: step.name }, 'stop failed'));
     }
+    stopping = undefined;
   };
   // One shutdown per process: a second reason (a start step failing because the first shutdown
   // stopped what it needed) neither stops twice nor changes the exit code.
@@ -177,7 +181,7 @@ function lifecycle<C, S extends ReturnType<typeof statelessSpec>>(
     shuttingDown ??= (async () => {
       logger.info({ reason }, 'shutting down');
       const timer = setTimeout(() => {
-        logger.error('shutdown timed out; exiting');
+        logger.error({ step: stopping }, `shutdown timed out while stopping ${stopping ?? 'nothing'}; exiting`);
         process.exit(1);
       }, config.SHUTDOWN_TIMEOUT_MS).unref();
       await stopAll();
