@@ -24,6 +24,7 @@
 const http = require('node:http');
 const { performance } = require('node:perf_hooks');
 const { percentile } = require('../lib/stats.cjs');
+const { post, runWorker } = require('../lib/worker.cjs');
 
 /**
  * @typedef {object} LoadConfig
@@ -46,12 +47,6 @@ const { percentile } = require('../lib/stats.cjs');
 const CUSTOMERS = 1000;
 /** Error answers kept verbatim (the first few), to say why requests failed. */
 const ERROR_SAMPLES = 3;
-
-/** @param {unknown} msg */
-function post(msg) {
-  if (process.send) process.send(msg);
-  else console.log(JSON.stringify(msg));
-}
 
 /**
  * Builds event JSON of about `eventBytes` bytes: the fixed fields of a real API call event, then
@@ -269,14 +264,4 @@ async function main(cfg) {
   });
 }
 
-const cfg = /** @type {LoadConfig} */ (JSON.parse(process.argv[2] ?? '{}'));
-main(cfg).then(
-  () => {
-    if (process.connected) process.disconnect();
-  },
-  (err) => {
-    post({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-    if (process.connected) process.disconnect();
-    process.exitCode = 1;
-  },
-);
+runWorker(main);

@@ -19,6 +19,7 @@ const { performance } = require('node:perf_hooks');
 const { createKafkaClient, EventProducer } = require('@usageflow/kafka');
 const { createLogger } = require('@usageflow/telemetry');
 const { percentile } = require('../lib/stats.cjs');
+const { post, runWorker } = require('../lib/worker.cjs');
 
 /**
  * @typedef {object} WorkerConfig
@@ -44,12 +45,6 @@ function randomPayload(size) {
   const bytes = crypto.randomBytes(size);
   for (let i = 0; i < size; i++) bytes[i] = 65 + (bytes[i] % 26);
   return bytes;
-}
-
-/** @param {unknown} msg */
-function post(msg) {
-  if (process.send) process.send(msg);
-  else console.log(JSON.stringify(msg));
 }
 
 /** @param {WorkerConfig} cfg */
@@ -129,14 +124,4 @@ async function main(cfg) {
   });
 }
 
-const cfg = /** @type {WorkerConfig} */ (JSON.parse(process.argv[2] ?? '{}'));
-main(cfg).then(
-  () => {
-    if (process.connected) process.disconnect();
-  },
-  (err) => {
-    post({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-    if (process.connected) process.disconnect();
-    process.exitCode = 1;
-  },
-);
+runWorker(main);
