@@ -667,30 +667,22 @@ async function main() {
 
     // Warm-up of the gateway's JIT on the paths measured, uncounted.
     const chosen = new Set(s.workloads.split(','));
-    if (chosen.has('batch')) {
-      log('warm-up: 300 batch requests, uncounted...');
+    const warmUps = /** @type {const} */ ([
+      ['batch', 300, 'batch-concurrency', 'batch requests'],
+      ['single', 5000, 'single-concurrency', 'single events'],
+    ]);
+    for (const [kind, requests, concurrency, what] of warmUps) {
+      if (!chosen.has(kind)) continue;
+      log(`warm-up: ${fmtInt(requests)} ${what}, uncounted...`);
       await runLoad(
-        loadConfig(s, org.apiKey, ports, `${runId}-warm-b`, {
-          kind: 'batch',
+        loadConfig(s, org.apiKey, ports, `${runId}-warm-${kind[0]}`, {
+          kind,
           mode: 'closed',
-          requests: 300,
-          concurrency: s['batch-concurrency'],
+          requests,
+          concurrency: s[concurrency],
           warmupRequests: 0,
         }),
-        'warm-up batch',
-      );
-    }
-    if (chosen.has('single')) {
-      log('warm-up: 5,000 single events, uncounted...');
-      await runLoad(
-        loadConfig(s, org.apiKey, ports, `${runId}-warm-s`, {
-          kind: 'single',
-          mode: 'closed',
-          requests: 5000,
-          concurrency: s['single-concurrency'],
-          warmupRequests: 0,
-        }),
-        'warm-up single',
+        `warm-up ${kind}`,
       );
     }
 
