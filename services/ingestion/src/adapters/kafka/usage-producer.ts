@@ -56,7 +56,7 @@ export class UsageProducer implements RecordSender {
 
   private create(): Producer {
     const { Producer, ProduceAcks, compatibilityPartitioner } = platformatic();
-    return new Producer<string | undefined, string | Buffer, string, string | Buffer>({
+    return new Producer<string | undefined, string | Buffer, string | Buffer, string | Buffer>({
       clientId: this.options.clientId,
       bootstrapBrokers: [...this.options.brokers],
       idempotent: true,
@@ -78,15 +78,30 @@ export class UsageProducer implements RecordSender {
 
   async send(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
     if (this.stale) this.renew();
+    const { murmur2 } = platformatic();
+    // The records of one request share one headers object: it is converted once, not per record.
+    let lastHeaders: OutgoingMessage['headers'];
+    let headerMap: Map<Buffer, Buffer> | undefined;
+    const records = messages.map((m) => {
+      if (m.headers !== lastHeaders) {
+        lastHeaders = m.headers;
+        headerMap = m.headers === undefined ? undefined : new Map(Object.entries(m.headers).map(([k, v]) => [Buffer.from(k), toBuffer(v)!]));
+      }
+      const key = m.key ?? undefined;
+      return {
+        topic,
+        key,
+        value: m.value,
+        headers: headerMap,
+        // NOTE: the partition the compatibility partitioner would choose (Java's murmur2 of the key,
+        // made positive; the client takes it modulo the partition count), from the string key
+        // through the library's cache: hashing the key bytes each time (BigInt arithmetic) cost
+        // 1.4 µs per record, as much as building the rest of it.
+        partition: key === undefined ? undefined : murmur2(key, true) & 0x7fffffff,
+      };
+    });
     try {
-      await this.producer.send({
-        messages: messages.map((m) => ({
-          topic,
-          key: m.key ?? undefined,
-          value: m.value,
-          headers: m.headers === undefined ? undefined : new Map(Object.entries(m.headers)),
-        })),
-      });
+      await this.producer.send({ messages: records });
     } catch (err) {
       this.stale = true;
       throw err;
