@@ -33,6 +33,7 @@ const kbench = require(path.join(ROOT, 'bench', 'kafka', 'run.cjs'));
 
 const GATEWAY_MAIN = path.join(ROOT, 'services', 'ingestion', 'dist', 'main.js');
 const WORKER = path.join(__dirname, 'load-worker.cjs');
+const FLOOR = path.join(__dirname, 'floor-gateway.cjs');
 // A scratch topic per run (as many partitions as the real one), deleted at the end: the real
 // usage topic keeps records forever and every projection replays it.
 const USAGE_TOPIC = `bench.ingestion.usage.${Date.now().toString(36)}`;
@@ -47,7 +48,10 @@ const TARGETS = { ratio: 0.5, batchEventsPerSec: 100_000, halfP99Ms: 25, rssMb: 
 /** name -> [default, help]; numbers are parsed as numbers, the rest kept as strings. */
 const OPTIONS = /** @type {const} */ ({
   rounds: [3, 'rounds; medians are reported'],
-  workloads: ['batch,single,half', 'which to run, comma list (half needs single: it runs at a share of its rate)'],
+  workloads: [
+    'batch,floor,single,half',
+    'which to run, comma list (half needs single: it runs at a share of its rate; floor is the batch load on floor-gateway.cjs)',
+  ],
   'batch-requests': [2000, 'batch workload: requests per round'],
   'batch-size': [100, 'batch workload: events per request'],
   'batch-concurrency': [8, 'batch workload: requests outstanding at once'],
@@ -122,8 +126,8 @@ function parseArgs(argv) {
     if (s[name] === 0) throw new Error(`--${name} must be at least 1`);
   }
   const workloads = String(s.workloads).split(',');
-  if (workloads.some((w) => !['batch', 'single', 'half'].includes(w)) || workloads.length === 0)
-    throw new Error(`--workloads must be a comma list of batch, single, half (got '${s.workloads}')`);
+  if (workloads.some((w) => !['batch', 'floor', 'single', 'half'].includes(w)) || workloads.length === 0)
+    throw new Error(`--workloads must be a comma list of batch, floor, single, half (got '${s.workloads}')`);
   if (workloads.includes('half') && !workloads.includes('single'))
     throw new Error('--workloads: half runs at a share of the single-event rate, so it needs single too');
   if (s['single-concurrency'] === 0 || s['half-seconds'] === 0 || s['baseline-records'] === 0)
@@ -485,6 +489,75 @@ async function startGateways(s, brokers, firstPort, logFile) {
   };
 }
 
+/**
+ * `s.gateways` floor-gateway.cjs processes (as many as gateways, so the two compare) on free
+ * ports, writing records of `recordBytes` to `topic`; resolves once each printed `ready`.
+ * @param {Settings} s
+ * @param {string[]} brokers
+ * @param {string} topic
+ * @param {number} recordBytes
+ */
+async function startFloor(s, brokers, topic, recordBytes) {
+  /** @type {import('node:child_process').ChildProcess[]} */
+  const children = [];
+  const ports = [];
+  const stop = () =>
+    Promise.all(
+      children.map(
+        (c) =>
+          new Promise((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve(undefined);
+            c.once('exit', resolve);
+            c.kill('SIGTERM');
+          }),
+      ),
+    );
+  try {
+    for (let i = 0; i < s.gateways; i++) {
+      const port = /** @type {number} */ (await freePort());
+      const child = spawn(process.execPath, [FLOOR], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          ...process.env,
+          KAFKA_BROKERS: brokers.join(','),
+          FLOOR_TOPIC: topic,
+          FLOOR_RECORD_BYTES: String(recordBytes),
+          PORT: String(port),
+        },
+      });
+      children.push(child);
+      let output = '';
+      await new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`the floor gateway was not ready in 30 s: ${output}`)), 30_000);
+        const read = (/** @type {Buffer} */ chunk) => {
+          output += chunk;
+          if (output.includes(`ready ${port}`)) {
+            clearTimeout(timer);
+            resolve(undefined);
+          }
+        };
+        child.stdout?.on('data', read);
+        child.stderr?.on('data', read);
+        child.once('exit', (code) => {
+          clearTimeout(timer);
+          reject(new Error(`the floor gateway exited ${code}: ${output}`));
+        });
+      });
+      ports.push(port);
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    pids: children.map((c) => /** @type {number} */ (c.pid)),
+    ports,
+    alive: () => children.every((c) => c.exitCode === null && c.signalCode === null),
+    stop,
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Load (forked load-worker.cjs)
 // ---------------------------------------------------------------------------------------------
@@ -556,6 +629,8 @@ function runLoad(cfg, label) {
  * @property {number | null} loadBefore
  * @property {number} landed records the usage topic grew by meanwhile
  */
+
+/** @typedef {{ baseline: any[], batch: Measured[], floor: Measured[], single: Measured[], half: Measured[], halfRate: number[] }} Results */
 
 /** The installed @platformatic/kafka's version (its exports hide package.json: read the file). */
 function platformaticVersion() {
@@ -639,8 +714,13 @@ async function main() {
         `(LOG_LEVEL=${s['log-level']}${s['gateway-node-args'] ? `, node ${s['gateway-node-args']}` : ''}; ` +
         `log ${gateway.logFiles.join(', ')})`,
     );
-    const pids = { gatewayPids: gateway.pids, brokerPid };
     const ports = gateway.ports;
+    const gatewayTarget = {
+      pids: { gatewayPids: gateway.pids, brokerPid },
+      ports,
+      topic: USAGE_TOPIC,
+      alive: () => gateway?.alive() ?? false,
+    };
 
     // The record as the gateway writes it: read back one event, so the baseline's record size
     // is the real one (key + value + headers), not a guess.
@@ -686,24 +766,26 @@ async function main() {
       );
     }
 
-    /** @type {{ baseline: any[], batch: Measured[], single: Measured[], half: Measured[], halfRate: number[] }} */
-    const results = { baseline: [], batch: [], single: [], half: [], halfRate: [] };
+    /** @type {Results} */
+    const results = { baseline: [], batch: [], floor: [], single: [], half: [], halfRate: [] };
 
     /**
-     * One gateway measurement with its CPU, RSS and topic-growth samples.
+     * One measurement of the gateways (or of `target`, the floor) with its CPU, RSS and
+     * topic-growth samples.
      * @param {string} label
      * @param {Record<string, unknown>} over
+     * @param {{ pids: { gatewayPids: number[], brokerPid: number | null }, ports: number[], topic: string, alive: () => boolean }} [target]
      * @returns {Promise<Measured>}
      */
-    const measure = async (label, over) => {
+    const measure = async (label, over, target = gatewayTarget) => {
       const loadBefore = await kbench.backgroundLoad(500);
       if (loadBefore !== null && loadBefore > 0.15)
         log(`    note: the machine was ${fmt(loadBefore * 100, 0)}% busy just before this (other processes)`);
-      const before = await k.total(USAGE_TOPIC);
-      const cfg = loadConfig(s, org?.apiKey ?? '', ports, `${runId}-${label.replace(/\W+/g, '')}`, over);
-      const r = await sampled(pids, () => runLoad(cfg, label));
-      const landed = (await k.total(USAGE_TOPIC)) - before;
-      if (!gateway?.alive()) throw new Error(`the gateway died during ${label}:\n${gateway?.tail()}`);
+      const before = await k.total(target.topic);
+      const cfg = loadConfig(s, org?.apiKey ?? '', target.ports, `${runId}-${label.replace(/\W+/g, '')}`, over);
+      const r = await sampled(target.pids, () => runLoad(cfg, label));
+      const landed = (await k.total(target.topic)) - before;
+      if (!target.alive()) throw new Error(`${label}: the process under load died:\n${gateway?.tail()}`);
       const refused = r.value.requests - (r.value.statuses['202'] ?? 0);
       if (refused > 0 || r.value.transportErrors > 0) {
         problems.push(
@@ -712,7 +794,9 @@ async function main() {
         );
       }
       if (landed < r.value.acceptedEvents) {
-        problems.push(`${label}: ${r.value.acceptedEvents} events accepted, but ${USAGE_TOPIC} grew by only ${landed}`);
+        problems.push(
+          `${label}: ${r.value.acceptedEvents} events accepted, but ${target.topic} grew by only ${landed}`,
+        );
       }
       return {
         load: r.value,
@@ -764,6 +848,36 @@ async function main() {
         log(
           `  ${describe(b)}${base ? ` -> ${fmt(b.load.eventsPerSec / base.recordsPerSec, 2)}x ProducerPerformance` : ''}`,
         );
+      }
+
+      if (chosen.has('floor')) {
+        const floorLabel = `floor ${s['batch-size']} x ${s['batch-concurrency']}`;
+        const topic = `bench.ingestion.${runId}.${round}.floor`;
+        await k.ensureTopics(k.kafka, [{ topic, numPartitions: record.partitions }]);
+        scratchTopics.push(topic);
+        log(
+          `${tag}: ${floorLabel} on floor-gateway.cjs (HTTP, JSON and the produce only), ${fmtInt(s['batch-requests'])} requests...`,
+        );
+        const floor = await startFloor(s, brokers, topic, recordBytes);
+        let stopped = false;
+        try {
+          const f = await measure(
+            floorLabel,
+            { kind: 'batch', mode: 'closed', requests: s['batch-requests'], concurrency: s['batch-concurrency'] },
+            {
+              pids: { gatewayPids: floor.pids, brokerPid },
+              ports: floor.ports,
+              topic,
+              alive: floor.alive,
+            },
+          );
+          results.floor.push(f);
+          await floor.stop();
+          stopped = true;
+          log(`  ${describe(f)}`);
+        } finally {
+          if (!stopped) await floor.stop();
+        }
       }
 
       if (chosen.has('single')) {
@@ -864,7 +978,7 @@ function describe(m) {
  * @param {Settings} s
  * @param {ReturnType<typeof kbench.machineFacts> & { gatewayClient: string }} facts
  * @param {{ recordSize: number, recordBytes: number, eventBytes: number, hwmKb: number | null, logFile: string }} info
- * @param {{ baseline: any[], batch: Measured[], single: Measured[], half: Measured[], halfRate: number[] }} r
+ * @param {Results} r
  */
 function printSummary(s, facts, info, r) {
   const perEvent = (/** @type {number | null} */ sec, /** @type {LoadResult} */ l) =>
@@ -886,6 +1000,7 @@ function printSummary(s, facts, info, r) {
   const halfRate = r.halfRate.length ? median(r.halfRate) : NaN;
   const rows = [];
   if (r.batch.length) rows.push(row(`batch ${s['batch-size']} x ${s['batch-concurrency']} (closed)`, r.batch));
+  if (r.floor.length) rows.push(row(`floor ${s['batch-size']} x ${s['batch-concurrency']} (closed)`, r.floor));
   if (r.single.length) rows.push(row(`single x ${s['single-concurrency']} (closed)`, r.single));
   if (r.half.length) rows.push(row(`single @ ~${fmtInt(halfRate)}/s (open)`, r.half));
   const baseRate = med(r.baseline, (b) => b.recordsPerSec);
@@ -964,6 +1079,15 @@ function printSummary(s, facts, info, r) {
     console.log(
       `batch: ${fmtInt(batchRate)} accepted events/s (>= ${fmtInt(TARGETS.batchEventsPerSec)}/s: ` +
         `${verdict(batchRate >= TARGETS.batchEventsPerSec)}; no baseline run)`,
+    );
+  }
+  if (r.floor.length) {
+    const floorRate = med(r.floor, (m) => m.load.eventsPerSec);
+    console.log(
+      `floor (floor-gateway.cjs: HTTP, JSON and the same produce, no gateway logic): ${fmtInt(floorRate)} events/s` +
+        (r.baseline.length ? ` = ${fmt(floorRate / baseRate, 2)}x ProducerPerformance` : '') +
+        (r.batch.length ? `; the gateway's batch rate is ${fmt((batchRate / floorRate) * 100, 0)}% of it` : '') +
+        `; each round: ${r.floor.map((m) => fmtInt(m.load.eventsPerSec)).join(', ')}`,
     );
   }
   if (r.half.length) {
