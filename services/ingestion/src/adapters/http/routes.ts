@@ -50,10 +50,11 @@ export function ingestionRoutes(ctx: IngestContext) {
       });
     }
     await produce(ctx, key, accepted, receivedAt);
-    const results: BatchResult[] = [
-      ...accepted.map((a) => ({ index: a.index, id: a.data.eventId })),
-      ...refused.map((r) => ({ index: r.index, errors: r.errors })),
-    ].sort((a, b) => a.index - b.index);
+    const results: BatchResult[] = accepted.map((a) => ({ index: a.index, id: a.data.eventId }));
+    if (refused.length > 0) {
+      for (const r of refused) results.push({ index: r.index, errors: r.errors });
+      results.sort((a, b) => a.index - b.index);
+    }
     // 202: all accepted; 207: some accepted (produced), some refused (not produced).
     res.status(refused.length === 0 ? 202 : 207).json({ accepted: accepted.length, refused: refused.length, results });
   };
@@ -64,6 +65,9 @@ export function ingestionRoutes(ctx: IngestContext) {
     routes: INGESTION_ROUTES,
   });
   return (app: Express) => {
+    // NOTE: no ETag: nothing here is a cacheable GET, and express hashed every answer (SHA-1 of
+    // the body) to make one.
+    app.set('etag', false);
     app.get('/openapi.json', (_req, res) => {
       res.json(openapi);
     });
