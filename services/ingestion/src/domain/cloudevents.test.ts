@@ -1,18 +1,15 @@
 import { fromCloudEvent, normalizeCloudEvent, normalizeCloudEventBatch } from './cloudevents';
-import type { NormalizeOptions, NormalizeResult } from './normalize';
+import type { NormalizeOptions } from './normalize';
+import { accepted, errorsOf, options as baseOptions, RECEIVED_AT } from './testing';
 
-const RECEIVED_AT = '2025-03-14T12:00:00.120Z';
-
+/** A CloudEvent always has an id: none is ever generated. */
 function options(overrides: Partial<NormalizeOptions> = {}): NormalizeOptions {
-  return {
-    receivedAt: new Date(RECEIVED_AT),
-    maxFutureMs: 5 * 60_000,
-    maxPastMs: 30 * 24 * 3_600_000,
+  return baseOptions({
     newId: () => {
       throw new Error('a CloudEvent always has an id');
     },
     ...overrides,
-  };
+  });
 }
 
 /** An OpenMeter-style usage CloudEvent. */
@@ -25,16 +22,6 @@ const event = {
   time: '2025-03-14T11:59:00.000Z',
   data: { amount: '2.5', model: 'gpt-4', cached: false },
 };
-
-function accepted(result: NormalizeResult) {
-  if (!result.ok) throw new Error(`refused: ${JSON.stringify(result.errors)}`);
-  return result;
-}
-
-function errorsOf(result: NormalizeResult) {
-  if (result.ok) throw new Error(`accepted: ${JSON.stringify(result.data)}`);
-  return result.errors;
-}
 
 describe('fromCloudEvent', () => {
   it('maps the attributes onto our body', () => {

@@ -1,27 +1,6 @@
 import { UsageRecordedData as UsageRecordedDataSchema, validateBody } from '@usageflow/contracts';
-import {
-  normalizeBatch,
-  normalizeUsageEvent,
-  prefixErrors,
-  prefixField,
-  type NormalizeOptions,
-  type NormalizeResult,
-} from './normalize';
-
-const RECEIVED_AT = '2025-03-14T12:00:00.120Z';
-const MINUTE = 60_000;
-const DAY = 24 * 60 * MINUTE;
-
-function options(overrides: Partial<NormalizeOptions> = {}): NormalizeOptions {
-  let next = 0;
-  return {
-    receivedAt: new Date(RECEIVED_AT),
-    maxFutureMs: 5 * MINUTE,
-    maxPastMs: 30 * DAY,
-    newId: () => `generated-${++next}`,
-    ...overrides,
-  };
-}
+import { normalizeBatch, normalizeUsageEvent, prefixErrors, prefixField } from './normalize';
+import { accepted, DAY, errorsOf, MINUTE, options, RECEIVED_AT } from './testing';
 
 const noNewId = () => {
   throw new Error('an id was generated for an event that has one');
@@ -29,16 +8,6 @@ const noNewId = () => {
 
 /** The product documentation's example body. */
 const docsBody = { metric: 'API_CALL', amount: 1, customerId: 'user_123' };
-
-function accepted(result: NormalizeResult) {
-  if (!result.ok) throw new Error(`refused: ${JSON.stringify(result.errors)}`);
-  return result;
-}
-
-function errorsOf(result: NormalizeResult) {
-  if (result.ok) throw new Error(`accepted: ${JSON.stringify(result.data)}`);
-  return result.errors;
-}
 
 function at(offsetMs: number): string {
   return new Date(Date.parse(RECEIVED_AT) + offsetMs).toISOString();
