@@ -809,6 +809,14 @@ async function main() {
       };
     };
 
+    // The batch load, on the gateways and on the floor alike.
+    const batchLoad = {
+      kind: 'batch',
+      mode: 'closed',
+      requests: s['batch-requests'],
+      concurrency: s['batch-concurrency'],
+    };
+
     for (let round = 1; round <= s.rounds; round++) {
       const tag = `round ${round}/${s.rounds}`;
       if (!s['no-baseline']) {
@@ -837,12 +845,7 @@ async function main() {
       if (chosen.has('batch')) {
         const batchLabel = `batch ${s['batch-size']} x ${s['batch-concurrency']}`;
         log(`${tag}: ${batchLabel}, ${fmtInt(s['batch-requests'])} requests...`);
-        const b = await measure(batchLabel, {
-          kind: 'batch',
-          mode: 'closed',
-          requests: s['batch-requests'],
-          concurrency: s['batch-concurrency'],
-        });
+        const b = await measure(batchLabel, batchLoad);
         results.batch.push(b);
         const base = results.baseline[results.baseline.length - 1];
         log(
@@ -859,25 +862,21 @@ async function main() {
           `${tag}: ${floorLabel} on floor-gateway.cjs (HTTP, JSON and the produce only), ${fmtInt(s['batch-requests'])} requests...`,
         );
         const floor = await startFloor(s, brokers, topic, recordBytes);
-        let stopped = false;
+        /** @type {Measured} */
+        let f;
         try {
-          const f = await measure(
-            floorLabel,
-            { kind: 'batch', mode: 'closed', requests: s['batch-requests'], concurrency: s['batch-concurrency'] },
-            {
-              pids: { gatewayPids: floor.pids, brokerPid },
-              ports: floor.ports,
-              topic,
-              alive: floor.alive,
-            },
-          );
-          results.floor.push(f);
-          await floor.stop();
-          stopped = true;
-          log(`  ${describe(f)}`);
+          const target = {
+            pids: { gatewayPids: floor.pids, brokerPid },
+            ports: floor.ports,
+            topic,
+            alive: floor.alive,
+          };
+          f = await measure(floorLabel, batchLoad, target);
         } finally {
-          if (!stopped) await floor.stop();
+          await floor.stop();
         }
+        results.floor.push(f);
+        log(`  ${describe(f)}`);
       }
 
       if (chosen.has('single')) {
