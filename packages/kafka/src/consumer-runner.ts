@@ -24,6 +24,8 @@ export interface ConsumerRunnerOptions<M extends ConsumedMessage> {
   /** Start from the beginning of the log when the group has no committed offset (default true:
    * projections are built by replaying the topics from offset 0). */
   fromBeginning?: boolean;
+  /** Partitions handled at once (default 1). Each batch is still one partition's, in order. */
+  concurrency?: number;
   retry?: { initialMs?: number; maxMs?: number; unknownErrorAttempts?: number };
 }
 
@@ -96,7 +98,7 @@ export class ConsumerRunner<M extends ConsumedMessage = ConsumedEvent> {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      partitionsConsumedConcurrently: o.concurrency ?? 1,
       eachBatch: (payload) => this.onBatch(payload),
     });
   }

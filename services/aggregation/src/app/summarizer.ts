@@ -1,0 +1,216 @@
+// Period summaries. A closing (subscription.period_closed) carries the usage topic's high-water
+// marks at that moment; the summary is taken once this service's usage consumer has stored
+// everything up to them, and counts exactly the events of the period read before them. Events
+// of the period read after the marks, already stored, are late from the start: they go out as
+// late usage right behind the summary.
+import { buildEvent, type Aggregation } from '@usageflow/contracts';
+import { appendToOutbox, type Knex } from '@usageflow/db';
+import { readProgress } from '../adapters/db/event-store';
+import { periodTotals, type MetricDefinition } from '../adapters/db/period-totals';
+import { derivedEventId, hasReached, summaryFingerprint } from '../domain/summary';
+import type { AggregationContext } from './context';
+import { PRODUCER } from './context';
+import { recordLateUsage, type ClosingRow, type LateEvent } from './late-usage';
+
+export interface SummarizerOptions {
+  usageTopic: string;
+  /** Where summaries and late records go (the contract's topic unless a test routes them). */
+  summariesTopic?: string;
+  pollIntervalMs?: number;
+  /** Summaries taken per transaction at most (each holds up the event store's writers a moment). */
+  batchSize?: number;
+}
+
+/** What a plan version bills and how each of its metrics aggregates; null while either is unknown. */
+async function planMetrics(trx: Knex.Transaction, closing: ClosingRow): Promise<MetricDefinition[] | null> {
+  const plan = await trx('plan_versions')
+    .where({ organization_id: closing.organization_id, code: closing.plan_code, version: closing.plan_version })
+    .first<{ metric_keys: string[] } | undefined>();
+  if (!plan) return null;
+  const metrics = await trx('metrics')
+    .where({ organization_id: closing.organization_id })
+    .whereIn('key', plan.metric_keys)
+    .select<Array<{ key: string; aggregation: Aggregation; unique_property: string | null }>>();
+  if (metrics.length < plan.metric_keys.length) return null;
+  return metrics.map((m) => ({ key: m.key, aggregation: m.aggregation, uniqueProperty: m.unique_property }));
+}
+
+/** Summarizes one closing whose marks were reached; false when its plan or metrics are not known yet. */
+async function summarize(
+  ctx: AggregationContext,
+  trx: Knex.Transaction,
+  closing: ClosingRow,
+  summariesTopic: string | undefined,
+): Promise<boolean> {
+  const metrics = await planMetrics(trx, closing);
+  if (!metrics) return false;
+  const period = { start: closing.period_start.toISOString(), end: closing.period_end.toISOString() };
+  const scope = { organizationId: closing.organization_id, customerId: closing.customer_id, ...period, metrics };
+  const totals = await periodTotals(trx, { ...scope, marks: closing.high_water_marks });
+  const fingerprint = summaryFingerprint({
+    subscriptionId: closing.subscription_id,
+    period,
+    highWaterMarks: closing.high_water_marks,
+    metrics: totals,
+  });
+  const id = derivedEventId('usage.period_summarized', closing.subscription_id, period.start);
+  const now = ctx.clock();
+  await trx.raw(
+    `insert into period_metric_totals
+       (subscription_id, period_start, metric, aggregation, summary_quantity, summary_events, billed_quantity)
+     select ?, ?, m, a, q, n, q from unnest(?::text[], ?::text[], ?::numeric[], ?::bigint[]) as t(m, a, q, n)`,
+    [
+      closing.subscription_id,
+      closing.period_start,
+      totals.map((t) => t.metricKey),
+      totals.map((t) => t.aggregation),
+      totals.map((t) => t.quantity),
+      totals.map((t) => t.eventCount),
+    ],
+  );
+  await trx('period_closings')
+    .where({ subscription_id: closing.subscription_id, period_start: closing.period_start })
+    .update({ summarized_at: now, summary_event_id: id, fingerprint });
+  await appendToOutbox(
+    trx,
+    [
+      buildEvent('usage.period_summarized', {
+        id,
+        organizationId: closing.organization_id,
+        occurredAt: now,
+        producer: PRODUCER,
+        data: {
+          subscriptionId: closing.subscription_id,
+          customerId: closing.customer_id,
+          planCode: closing.plan_code,
+          planVersion: closing.plan_version,
+          period,
+          metrics: totals.map(({ metricKey, aggregation, quantity, eventCount }) => ({
+            metricKey,
+            aggregation,
+            quantity,
+            eventCount,
+          })),
+          fingerprint,
+          highWaterMarks: closing.high_water_marks,
+        },
+      }),
+    ],
+    { topic: summariesTopic },
+  );
+  // Events of the period stored although read after the marks: late already.
+  const { rows: late } = await trx.raw<{ rows: Array<{ key: string; event_id: string; metric: string }> }>(
+    `select e.key, e.event_id, e.metric
+       from usage_events e
+       left join unnest(?::int[], ?::bigint[]) as hw(p, o) on hw.p = e.kafka_partition
+      where e.organization_id = ? and e.customer_id = ? and e.ts >= ? and e.ts < ? and e.metric = any(?::text[])
+        and (hw.o is null or e.kafka_offset >= hw.o)
+      order by e.kafka_partition, e.kafka_offset`,
+    [
+      closing.high_water_marks.map((m) => m.partition),
+      closing.high_water_marks.map((m) => m.offset),
+      closing.organization_id,
+      closing.customer_id,
+      period.start,
+      period.end,
+      metrics.map((m) => m.key),
+    ],
+  );
+  if (late.length > 0) {
+    const events: LateEvent[] = late.map((r) => ({ key: r.key, eventId: r.event_id, metric: r.metric }));
+    await recordLateUsage(trx, { closing, events, now, topic: summariesTopic });
+  }
+  return true;
+}
+
+/**
+ * The worker that takes due summaries: it looks every `pollIntervalMs` (and when nudged by the
+ * consumers), and summarizes, oldest closing first, every pending closing whose marks the usage
+ * consumer has reached.
+ */
+export class Summarizer {
+  readonly name = 'summarizer';
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = true;
+
+  constructor(
+    private readonly ctx: AggregationContext,
+    private readonly options: SummarizerOptions,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Looks now (a closing arrived, or the usage consumer moved on). */
+  nudge(): void {
+    if (this.stopped) return;
+    if (this.running) this.again = true;
+    else this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.running = this.tick().finally(() => {
+        this.running = undefined;
+        if (!this.stopped) this.schedule(this.again ? 0 : (this.options.pollIntervalMs ?? 250));
+        this.again = false;
+      });
+    }, ms);
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      await this.runOnce();
+    } catch (err) {
+      this.ctx.logger.error({ err }, 'summarizing failed; retrying at the next tick');
+    }
+  }
+
+  /** Takes every summary that is due now; returns how many were taken. */
+  async runOnce(): Promise<number> {
+    const pending = await this.ctx
+      .db('period_closings')
+      .whereNull('summarized_at')
+      .orderBy([{ column: 'closed_at' }, { column: 'subscription_id' }])
+      .limit(this.options.batchSize ?? 100)
+      .select<ClosingRow[]>();
+    if (pending.length === 0) return 0;
+    const progress = await readProgress(this.ctx.db, this.options.usageTopic);
+    const due = pending.filter((c) => hasReached(c.high_water_marks, progress));
+    if (due.length === 0) return 0;
+    return this.ctx.db.transaction(async (trx: Knex.Transaction) => {
+      // NOTE: SHARE mode waits for the batches storing events now and holds off new ones until
+      // this commits: an event is then either counted or late, never missed between the two.
+      await trx.raw('lock table usage_events in share mode');
+      // Another replica may have taken some meanwhile: only those still pending, locked, are ours.
+      const ours = await trx('period_closings')
+        .whereNull('summarized_at')
+        .whereIn(
+          ['subscription_id', 'period_start'],
+          due.map((c) => [c.subscription_id, c.period_start]),
+        )
+        .orderBy([{ column: 'closed_at' }, { column: 'subscription_id' }])
+        .forUpdate()
+        .skipLocked()
+        .select<ClosingRow[]>();
+      let taken = 0;
+      for (const closing of ours) {
+        if (await summarize(this.ctx, trx, closing, this.options.summariesTopic)) taken++;
+        else this.ctx.logger.info({ subscriptionId: closing.subscription_id }, 'summary waits for its plan or metrics');
+      }
+      if (taken > 0) this.ctx.logger.info({ taken }, 'periods summarized');
+      return taken;
+    });
+  }
+}

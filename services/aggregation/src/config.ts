@@ -1,0 +1,48 @@
+// The aggregation service's own settings (the common ones are parsed by the runtime).
+import { TOPICS } from '@usageflow/contracts';
+import { ConfigError, loadConfig, num, str } from '@usageflow/config';
+
+const spec = {
+  AGGREGATION_USAGE_TOPIC: str({
+    default: TOPICS.usageEvents,
+    desc: 'the raw usage topic to consume (benchmarks use their own)',
+  }),
+  AGGREGATION_GROUP_ID: str({
+    default: 'aggregation',
+    desc: 'prefix of the consumer groups (.usage, .catalog, .subscriptions); rebuild resets them',
+  }),
+  AGGREGATION_CONCURRENCY: num({ default: 2, desc: 'usage partitions stored at once, each in its own transaction' }),
+  AGGREGATION_SUMMARY_POLL_MS: num({ default: 500, desc: 'how often pending period summaries are checked' }),
+};
+
+/** The aggregation settings, checked. */
+export interface AggregationSettings {
+  usageTopic: string;
+  groupPrefix: string;
+  concurrency: number;
+  summaryPollMs: number;
+}
+
+export const DEFAULT_AGGREGATION_SETTINGS: AggregationSettings = {
+  usageTopic: TOPICS.usageEvents,
+  groupPrefix: 'aggregation',
+  concurrency: 2,
+  summaryPollMs: 500,
+};
+
+/** Parses and checks the aggregation settings. */
+export function aggregationConfig(env: Record<string, string | undefined>): AggregationSettings {
+  const c = loadConfig(spec, env);
+  const problems: Record<string, string> = {};
+  if (!(Number.isInteger(c.AGGREGATION_CONCURRENCY) && c.AGGREGATION_CONCURRENCY >= 1)) {
+    problems.AGGREGATION_CONCURRENCY = 'must be an integer >= 1';
+  }
+  if (!(c.AGGREGATION_SUMMARY_POLL_MS > 0)) problems.AGGREGATION_SUMMARY_POLL_MS = 'must be positive';
+  if (Object.keys(problems).length) throw new ConfigError(problems);
+  return {
+    usageTopic: c.AGGREGATION_USAGE_TOPIC,
+    groupPrefix: c.AGGREGATION_GROUP_ID,
+    concurrency: c.AGGREGATION_CONCURRENCY,
+    summaryPollMs: c.AGGREGATION_SUMMARY_POLL_MS,
+  };
+}
