@@ -28,3 +28,4 @@ export * from './http/openapi';
 export * from './http/identity';
 export * from './http/subscription';
 export * from './http/webhooks';
+export * from './http/usage';
