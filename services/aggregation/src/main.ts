@@ -1,5 +1,66 @@
-// Composition root of the aggregation service. Later issues add its domain/, app/ and adapters/;
-// for now it boots the shared adapters (database + outbox relay, Kafka, HTTP health).
+// Composition root of the aggregation service: the usage consumer (exactly-once event store and
+// hourly rollups), the catalog and subscriptions projections, the period summarizer and the live
+// usage queries. `node main.js rebuild` empties the projection and rewinds its consumer groups.
+import { serviceAuthMigrations } from '@usageflow/auth';
+import { commonSpec, loadConfig } from '@usageflow/config';
+import { TOPICS } from '@usageflow/contracts';
+import { createDatabase } from '@usageflow/db';
+import { createKafkaClient } from '@usageflow/kafka';
 import { runService } from '@usageflow/runtime';
+import { createLogger } from '@usageflow/telemetry';
+import { aggregationMigrations } from './adapters/db/migrations';
+import { usageRoutes } from './adapters/http/routes';
+import { rebuildProjection, RebuildRefused } from './app/rebuild';
+import { aggregationConfig } from './config';
+import { buildAggregation } from './service';
 
-void runService({ name: 'aggregation', defaultPort: 4004 });
+const NAME = 'aggregation';
+const PORT = 4004;
+
+async function rebuild(): Promise<number> {
+  const config = loadConfig(commonSpec({ port: PORT, schema: NAME }));
+  const settings = aggregationConfig(process.env);
+  const logger = createLogger({ service: NAME, level: config.LOG_LEVEL });
+  const db = createDatabase({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, applicationName: NAME });
+  const kafka = createKafkaClient({ brokers: config.KAFKA_BROKERS, clientId: `${NAME}-rebuild`, logger });
+  try {
+    const done = await rebuildProjection({
+      db,
+      kafka,
+      logger,
+      groupPrefix: settings.groupPrefix,
+      topics: { usage: settings.usageTopic, catalog: TOPICS.catalog, subscriptions: TOPICS.subscriptions },
+    });
+    logger.info(done, 'rebuild ready: start the service to replay the topics from offset 0');
+    return 0;
+  } catch (err) {
+    if (err instanceof RebuildRefused) {
+      logger.error(err.message);
+      return 1;
+    }
+    throw err;
+  } finally {
+    await db.destroy();
+  }
+}
+
+if (process.argv[2] === 'rebuild') {
+  rebuild().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+} else {
+  void runService({
+    name: NAME,
+    defaultPort: PORT,
+    config: aggregationConfig,
+    migrations: [...serviceAuthMigrations, ...aggregationMigrations],
+    wire(deps) {
+      const service = buildAggregation(deps);
+      return { routes: usageRoutes(service.ctx, service.authenticator), workers: service.workers };
+    },
+  });
+}

@@ -33,11 +33,12 @@ export async function ensurePartitions(db: Knex, records: readonly UsageRecord[]
   }
   for (const [name, { start, end }] of months) {
     try {
-      await db.raw(`create table if not exists ?? partition of usage_events for values from (?) to (?)`, [
-        name,
-        start.toISOString(),
-        end.toISOString(),
-      ]);
+      // DDL takes no bind parameters; the bounds are our own toISOString() output.
+      await db.raw(
+        `create table if not exists ?? partition of usage_events
+           for values from ('${start.toISOString()}') to ('${end.toISOString()}')`,
+        [name],
+      );
     } catch (err) {
       // Another replica created it between our check and our statement.
       if ((err as { code?: string }).code !== '23505' && (err as { code?: string }).code !== '42P07') throw err;

@@ -71,6 +71,10 @@ export function usageConsumer(options: UsageConsumerOptions): ConsumerRunner<Con
     logger,
     decode: 'raw',
     concurrency: options.concurrency,
+    // Records are decoded (and bad ones parked) before the handler stores anything, so a failure
+    // of the handler is the database's, never the batch's: retry it forever rather than
+    // dead-letter valid usage.
+    retry: { unknownErrorAttempts: Number.POSITIVE_INFINITY },
     handle: async (messages, { partition }) => {
       if (!partitionsLoaded) {
         for (const name of await existingPartitions(ctx.db)) knownPartitions.add(name);
