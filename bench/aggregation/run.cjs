@@ -1,0 +1,1384 @@
+// @ts-check
+'use strict';
+/**
+ * bench:aggregation — the aggregation service (services/aggregation, `node dist/main.js`, its own
+ * process) consuming the usage topic exactly once, against a plain Postgres COPY of the same rows
+ * into an unindexed table, same machine, same run.
+ *
+ *   npm run bench:aggregation                  (ensures the local infra; builds the service if missing)
+ *   npm run bench:aggregation -- --help        (every option)
+ *
+ * Per round (default 3; medians reported), on a topic and a Postgres schema of the round's own:
+ *   produce  N usage.recorded records (1% repeating an earlier event) with the service stopped;
+ *   COPY     the same N rows (usage_events' columns) into an unindexed table, 5,000 per COPY;
+ *   drain    start the service and time its committed progress (usage_progress, written in the
+ *            same transaction as each batch) from the first commit to the topic's high-water
+ *            marks: consumed-and-committed events/s, and its ratio to COPY's rows/s;
+ *   live     records at a share of the drain rate while a probe event for a fresh customer goes
+ *            out every 100 ms; each is timed from the producer's acknowledgement until its rollup
+ *            row is visible: accepted → visible latency;
+ *   check    stored events and rolled-up counts against the distinct events produced.
+ * The targets (docs PERFORMANCE.md) are reported, never asserted.
+ *
+ * Exit status: 0 when every round ran and every check held; 1 on an error, a stalled drain, a
+ * probe never seen, or counts that do not match. A figure below target does not fail the run.
+ */
+const fs = require('node:fs');
+const http = require('node:http');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const { fork, spawn, spawnSync } = require('node:child_process');
+const { randomUUID } = require('node:crypto');
+const { performance } = require('node:perf_hooks');
+const { Readable } = require('node:stream');
+const { pipeline } = require('node:stream/promises');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const infra = require(path.join(ROOT, 'infra', 'local', 'index.cjs'));
+// The /proc helpers and the table are bench:kafka's, shared rather than copied.
+const kbench = require(path.join(ROOT, 'bench', 'kafka', 'run.cjs'));
+const { percentile } = require('../lib/stats.cjs');
+const ev = require('./events.cjs');
+
+const SERVICE_DIR = path.join(ROOT, 'services', 'aggregation');
+const WORKER = path.join(__dirname, 'produce-worker.cjs');
+const TARGETS = { ratio: 0.3, eventsPerSec: 100_000, p99Ms: 1000, rssMb: 200 };
+/** The columns usage_events stores per event (services/aggregation migrations), stored_at aside. */
+const COLUMNS = [
+  'organization_id uuid',
+  'customer_id text',
+  'metric text',
+  'amount numeric',
+  'ts timestamptz',
+  'event_id text',
+  'key uuid',
+  'properties jsonb',
+  'received_at timestamptz',
+  'kafka_partition integer',
+  'kafka_offset bigint',
+];
+
+// ---------------------------------------------------------------------------------------------
+// Options
+// ---------------------------------------------------------------------------------------------
+
+/** name -> [default, help]; numbers are parsed as numbers, the rest kept as strings. */
+const OPTIONS = /** @type {const} */ ({
+  rounds: [3, 'rounds of produce + COPY + drain (+ live); medians are reported'],
+  events: [1_000_000, 'records produced per round, duplicates included'],
+  customers: [10_000, 'customers the events spread over'],
+  metrics: [5, 'metric keys (METRIC_0..)'],
+  duplicates: [0.01, 'share of records repeating an earlier event’s eventId, in [0, 1)'],
+  'live-seconds': [15, 'live phase: duration in seconds'],
+  'live-fraction': [0.5, 'live phase: background records/s as a share of the round’s drain rate, in (0, 1]'],
+  'probe-ms': [100, 'live phase: one probe event every this many ms'],
+  'poll-ms': [5, 'live phase: how often the probes’ rollup rows are looked for'],
+  'produce-batch': [4000, 'records per produce request'],
+  'copy-batch': [5000, 'rows per COPY statement of the baseline'],
+  'stall-seconds': [60, 'fail a drain that commits nothing for this long'],
+  'service-node-args': ['', 'extra node options of the service, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"'],
+  'no-live': [false, 'skip the live phase'],
+  'no-baseline': [false, 'skip the COPY baseline (no ratio)'],
+  keep: [false, 'keep the schemas, topics and the service’s log (their names are printed)'],
+});
+
+/** @typedef {{ [K in keyof typeof OPTIONS]: (typeof OPTIONS)[K][0] extends number ? number : (typeof OPTIONS)[K][0] extends boolean ? boolean : string }} Settings */
+
+/** Options that take fractions; the other numbers are whole. */
+const FRACTIONS = { duplicates: [0, 1, '[0, 1)'], 'live-fraction': [0, 1, '(0, 1]'] };
+
+function usage() {
+  const lines = Object.entries(OPTIONS).map(([name, [def, help]]) => {
+    const flag = typeof def === 'boolean' ? `--${name}` : `--${name} <${typeof def === 'number' ? 'n' : 'text'}>`;
+    const shown = typeof def === 'boolean' ? '' : ` (default ${JSON.stringify(def)})`;
+    return `  ${flag.padEnd(28)} ${help}${shown}`;
+  });
+  return [
+    'usage: npm run bench:aggregation -- [options]',
+    '       node bench/aggregation/run.cjs [options]',
+    '',
+    'The aggregation service (services/aggregation/dist/main.js, built if missing) in its own process,',
+    'draining a topic of the run’s own, against a plain COPY of the same rows in the same run.',
+    'KAFKA_BROKERS / DATABASE_URL: use those (else the local infra is ensured).',
+    '',
+    ...lines,
+    '  --help                       this text',
+  ].join('\n');
+}
+
+/** @param {string[]} argv @returns {Settings} */
+function parseArgs(argv) {
+  /** @type {Record<string, number | string | boolean>} */
+  const s = Object.fromEntries(Object.entries(OPTIONS).map(([k, [def]]) => [k, def]));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--help' || arg === '-h') {
+      console.log(usage());
+      process.exit(0);
+    }
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    const name = m?.[1] ?? '';
+    if (!m || !(name in OPTIONS)) throw new Error(`unknown option '${arg}' (see --help)`);
+    const def = OPTIONS[/** @type {keyof typeof OPTIONS} */ (name)][0];
+    if (typeof def === 'boolean') {
+      s[name] = m[2] === undefined ? true : m[2] !== 'false';
+      continue;
+    }
+    const raw = m[2] ?? argv[++i];
+    if (raw === undefined) throw new Error(`--${name} needs a value`);
+    if (typeof def !== 'number') {
+      s[name] = raw;
+      continue;
+    }
+    const v = Number(raw.replace(/_/g, ''));
+    const fraction = FRACTIONS[/** @type {keyof typeof FRACTIONS} */ (name)];
+    if (fraction) {
+      const ok = name === 'duplicates' ? v >= 0 && v < 1 : v > 0 && v <= 1;
+      if (!Number.isFinite(v) || !ok) throw new Error(`--${name} must be in ${fraction[2]} (got '${raw}')`);
+    } else if (!Number.isInteger(v) || v < 1) {
+      throw new Error(`--${name} must be a whole number >= 1 (got '${raw}')`);
+    }
+    s[name] = v;
+  }
+  return /** @type {Settings} */ (/** @type {unknown} */ (s));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output helpers
+// ---------------------------------------------------------------------------------------------
+
+const t00 = Date.now();
+/** @param {string} msg */
+function log(msg) {
+  const s = ((Date.now() - t00) / 1000).toFixed(1).padStart(6);
+  console.log(`[bench:aggregation ${s}s] ${msg}`);
+}
+/** @param {number} n */
+const fmtInt = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '?');
+/** @param {number | null | undefined} n @param {number} [d] */
+const fmt = (n, d = 1) => (n == null || !Number.isFinite(n) ? '?' : n.toFixed(d));
+const { median, table } = kbench;
+/** @template T @param {T[]} xs @param {(x: T) => number | null | undefined} f */
+const med = (xs, f) => {
+  const v = /** @type {number[]} */ (xs.map(f).filter((x) => x != null && Number.isFinite(x)));
+  return v.length ? median(v) : NaN;
+};
+/** @param {number} ms */
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** CPU seconds per event, as µs. @param {number | null} sec @param {number} events */
+const usPer = (sec, events) => (sec === null || events <= 0 ? null : (sec * 1e6) / events);
+
+// ---------------------------------------------------------------------------------------------
+// /proc: the service, Postgres, the broker, the machine
+// ---------------------------------------------------------------------------------------------
+
+/** @param {number} pid current resident set (VmRSS, KB), or null */
+function vmRssKb(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Clock ticks per second of /proc/<pid>/stat times. */
+const CLK_TCK = (() => {
+  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+  const v = Number((r.stdout ?? '').trim());
+  return Number.isInteger(v) && v > 0 ? v : 100;
+})();
+
+/**
+ * CPU seconds of every `postgres` process on this machine: the live ones' own time, plus the
+ * postmaster's reaped children (a backend that exits between two readings moves its time there,
+ * so the difference stays right). Null when there is none (a remote DATABASE_URL).
+ */
+function postgresCpuSec() {
+  /** @type {Map<number, { ppid: number, own: number, reaped: number }>} */
+  const procs = new Map();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const raw = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (raw.slice(raw.indexOf('(') + 1, raw.lastIndexOf(')')) !== 'postgres') continue;
+      const f = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
+      procs.set(Number(entry), {
+        ppid: Number(f[1]),
+        own: Number(f[11]) + Number(f[12]),
+        reaped: Number(f[13]) + Number(f[14]),
+      });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  if (procs.size === 0) return null;
+  let ticks = 0;
+  for (const p of procs.values()) ticks += p.own + (procs.has(p.ppid) ? 0 : p.reaped);
+  return ticks / CLK_TCK;
+}
+
+/**
+ * CPU of the service, Postgres and the broker, and how busy the machine was, between `start()`
+ * and `stop()`; the service's highest VmRSS meanwhile (polled every 100 ms).
+ * @param {number} servicePid
+ * @param {number | null} brokerPid
+ */
+function cpuWindow(servicePid, brokerPid) {
+  const read = () => ({
+    service: kbench.processCpuSec(servicePid),
+    postgres: postgresCpuSec(),
+    broker: brokerPid === null ? null : kbench.processCpuSec(brokerPid),
+    machine: kbench.machineTicks(),
+  });
+  const a = read();
+  let peakRssKb = vmRssKb(servicePid) ?? 0;
+  const poll = setInterval(() => (peakRssKb = Math.max(peakRssKb, vmRssKb(servicePid) ?? 0)), 100);
+  /** @param {number | null} x @param {number | null} y */
+  const diff = (x, y) => (x === null || y === null ? null : y - x);
+  return {
+    stop() {
+      clearInterval(poll);
+      const b = read();
+      return {
+        serviceCpuSec: diff(a.service, b.service),
+        postgresCpuSec: diff(a.postgres, b.postgres),
+        brokerCpuSec: diff(a.broker, b.broker),
+        machineBusy:
+          a.machine && b.machine && b.machine.total > a.machine.total
+            ? (b.machine.busy - a.machine.busy) / (b.machine.total - a.machine.total)
+            : null,
+        peakRssKb: peakRssKb || null,
+      };
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Build
+// ---------------------------------------------------------------------------------------------
+
+/** Builds the service (and the packages it references) when its dist is missing; warns when stale. */
+function ensureBuilt() {
+  const main = path.join(SERVICE_DIR, 'dist', 'main.js');
+  const src = path.join(SERVICE_DIR, 'src');
+  const buildInfo = path.join(SERVICE_DIR, 'dist', '.tsbuildinfo');
+  if (fs.existsSync(main)) {
+    const built = fs.statSync(fs.existsSync(buildInfo) ? buildInfo : main).mtimeMs;
+    const stale = fs
+      .readdirSync(src, { withFileTypes: true, recursive: true })
+      .some(
+        (e) =>
+          e.isFile() &&
+          e.name.endsWith('.ts') &&
+          !e.name.endsWith('.test.ts') &&
+          fs.statSync(path.join(e.parentPath, e.name)).mtimeMs > built,
+      );
+    if (stale)
+      log('note: services/aggregation/src changed since its last build: `npx tsc -b tsconfig.json` to measure it');
+    return main;
+  }
+  log('services/aggregation/dist/main.js is missing: building (tsc -b services/aggregation)...');
+  const r = spawnSync(
+    process.execPath,
+    [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', path.join('services', 'aggregation')],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
+  if (r.status !== 0 || !fs.existsSync(main)) throw new Error('the build failed: run `npm run build` first');
+  return main;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kafka and Postgres
+// ---------------------------------------------------------------------------------------------
+
+/** @param {string[]} brokers */
+function kafkaTools(brokers) {
+  const { createKafkaClient, ensureTopics } = require('@usageflow/kafka');
+  const { createLogger } = require('@usageflow/telemetry');
+  const logger = createLogger({ service: 'bench-aggregation', level: 'warn' });
+  const kafka = createKafkaClient({ brokers, clientId: 'bench-aggregation', logger });
+  // One admin for the run: the live phase reads the high-water marks every second.
+  const admin = kafka.admin();
+  return {
+    kafka,
+    admin,
+    /** @param {string} topic */
+    create: (topic) => ensureTopics(kafka, [{ topic, numPartitions: ev.PARTITIONS }]),
+    /** @param {string} topic @returns {Promise<Map<number, number>>} */
+    async marks(topic) {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+    },
+    /** @param {string} topic */
+    async total(topic) {
+      let sum = 0;
+      for (const v of (await this.marks(topic)).values()) sum += v;
+      return sum;
+    },
+  };
+}
+
+/** pg-copy-streams, a dependency of services/aggregation (hoisted to the root or kept there). */
+function copyFrom() {
+  const resolved = require.resolve('pg-copy-streams', { paths: [SERVICE_DIR, ROOT] });
+  return /** @type {typeof import('pg-copy-streams').from} */ (require(resolved).from);
+}
+
+/**
+ * Sums the service's committed progress on `topic` (usage_progress, one row per partition,
+ * written in the same transaction as each batch). Null while the table does not exist yet.
+ * @param {import('pg').Pool} pool
+ * @param {string} schema
+ * @param {string} topic
+ */
+async function committed(pool, schema, topic) {
+  try {
+    const r = await pool.query(
+      `select coalesce(sum(next_offset), 0)::bigint::text as n from ${schema}.usage_progress where topic = $1`,
+      [topic],
+    );
+    return Number(r.rows[0].n);
+  } catch (err) {
+    if (/** @type {{ code?: string }} */ (err).code === '42P01') return null; // migrations not run yet
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The producer (forked produce-worker.cjs)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * @typedef {object} ProduceResult
+ * @property {number} from
+ * @property {number} to
+ * @property {number} produced
+ * @property {number} seconds
+ * @property {number} recordsPerSec
+ * @property {number} cpuMs
+ */
+
+/**
+ * @param {Record<string, unknown>} cfg the worker's ProduceConfig
+ * @param {string} label
+ * @param {(child: import('node:child_process').ChildProcess | null) => void} track
+ * @returns {Promise<ProduceResult>}
+ */
+function runProducer(cfg, label, track) {
+  return new Promise((resolve, reject) => {
+    const child = fork(WORKER, [JSON.stringify(cfg)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    track(child);
+    /** @type {ProduceResult | null} */
+    let result = null;
+    /** @type {string | null} */
+    let failure = null;
+    child.on('message', (/** @type {any} */ msg) => {
+      if (msg.type === 'progress') {
+        log(`    ${label}: ${fmtInt(msg.produced)} records, ${fmtInt(msg.produced / (msg.elapsedMs / 1000))}/s so far`);
+      } else if (msg.type === 'result') {
+        result = msg;
+      } else if (msg.type === 'error') {
+        failure = msg.message;
+      }
+    });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      track(null);
+      if (result && code === 0) resolve(result);
+      else reject(new Error(`producer exited ${signal ?? code}${failure ? `: ${failure}` : ''}`));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The service process
+// ---------------------------------------------------------------------------------------------
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** @param {number} port @param {string} urlPath @returns {Promise<{ status: number, body: string }>} */
+function httpGet(port, urlPath) {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: urlPath, timeout: 2000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.once('timeout', () => req.destroy(new Error('timeout')));
+    req.once('error', reject);
+  });
+}
+
+/**
+ * Starts `node services/aggregation/dist/main.js` on the round's schema and topic, with its log
+ * in a file (no pipe through this process: the runner takes no CPU from the service). Resolves
+ * at once; `ready()` waits for /readyz 200.
+ * @param {{ main: string, nodeArgs: string, databaseUrl: string, brokers: string[], schema: string, topic: string, groupId: string, port: number, logFile: string }} o
+ */
+function startService(o) {
+  const out = fs.openSync(o.logFile, 'w');
+  const child = spawn(process.execPath, [...o.nodeArgs.split(/\s+/).filter(Boolean), o.main], {
+    cwd: ROOT,
+    stdio: ['ignore', out, out],
+    env: {
+      ...process.env,
+      DATABASE_URL: o.databaseUrl,
+      DATABASE_SCHEMA: o.schema,
+      KAFKA_BROKERS: o.brokers.join(','),
+      PORT: String(o.port),
+      LOG_LEVEL: 'warn',
+      MIGRATE_ON_START: 'true',
+      AGGREGATION_USAGE_TOPIC: o.topic,
+      AGGREGATION_GROUP_ID: o.groupId,
+    },
+  });
+  fs.closeSync(out);
+  /** @type {{ code: number | null, signal: NodeJS.Signals | null } | null} */
+  let exited = null;
+  const exit = new Promise((resolve) =>
+    child.once('exit', (code, signal) => {
+      exited = { code, signal };
+      resolve(exited);
+    }),
+  );
+  const tail = () => {
+    try {
+      return fs.readFileSync(o.logFile, 'utf8').slice(-3000);
+    } catch {
+      return '';
+    }
+  };
+  return {
+    pid: /** @type {number} */ (child.pid),
+    alive: () => exited === null,
+    exited: () => exited,
+    tail,
+    /** Waits for /readyz 200 (60 s at most). */
+    async ready() {
+      const until = Date.now() + 60_000;
+      for (;;) {
+        if (exited) throw new Error(`the service exited (${JSON.stringify(exited)}) before it was ready:\n${tail()}`);
+        const r = await httpGet(o.port, '/readyz').catch(() => null);
+        if (r?.status === 200) return;
+        if (Date.now() > until)
+          throw new Error(`the service was not ready within 60 s (last /readyz: ${r?.status} ${r?.body}):\n${tail()}`);
+        await sleep(100);
+      }
+    },
+    /** Stops it with SIGTERM (its ordered shutdown), SIGKILL after 15 s. */
+    async stop() {
+      if (exited) return exited;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exit;
+      clearTimeout(timer);
+      return exited;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The events: a sanity check against the contract, and the baseline's rows
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Checks a few records of the stream (plain, duplicate, each metric) against the contract
+ * (packages/contracts validateEvent) and checks that the hand-written JSON is JSON.stringify's.
+ * @param {import('./events.cjs').StreamSpec} spec
+ * @param {number} records
+ */
+function checkEvents(spec, records) {
+  const { validateEvent } = require(path.join(ROOT, 'packages', 'contracts', 'dist'));
+  const s = ev.stream(spec);
+  const receivedAt = new Date().toISOString();
+  const firstDup = Array.from({ length: Math.min(records, 1000) }, (_, i) => i).find((i) => s.isDup(i));
+  const sample = [...Array.from({ length: Math.min(records, 20) }, (_, i) => i), ...(firstDup ? [firstDup] : [])];
+  for (const i of sample) {
+    const e = s.event(s.eventOf(i));
+    const id = randomUUID();
+    const { value } = ev.envelope(spec, e, receivedAt, id);
+    const expected = JSON.stringify(ev.envelopeObject(spec, e, receivedAt, id));
+    if (value !== expected) throw new Error(`record ${i}: the envelope text differs from JSON.stringify:\n${value}`);
+    const r = validateEvent(JSON.parse(value));
+    if (!r.ok) throw new Error(`record ${i} does not validate as usage.recorded: ${r.errors.join('; ')}`);
+  }
+  const { value } = ev.envelope(spec, s.event(s.eventOf(0)), receivedAt);
+  return { bytes: Buffer.byteLength(value), example: value };
+}
+
+/**
+ * The rows usage_events would hold for records 0, 1, 2... of the stream, in COPY's column order
+ * (duplicates included: the baseline copies every record). The partition is the producer's and
+ * the offset counts the earlier records of that partition: the round's topic is fresh.
+ * @param {import('./events.cjs').StreamSpec} spec
+ * @param {number} records
+ * @param {string} receivedAt
+ */
+function* rowsOf(spec, records, receivedAt) {
+  const kafka = require('@platformatic/kafka');
+  const s = ev.stream(spec);
+  const partitionOf = ev.partitioner(kafka.murmur2);
+  const offsets = new Array(ev.PARTITIONS).fill(0);
+  for (let i = 0; i < records; i++) {
+    const e = s.event(s.eventOf(i));
+    const partition = partitionOf(`${spec.organizationId}:${e.customerId}`);
+    yield {
+      dup: s.isDup(i),
+      values: [
+        spec.organizationId,
+        e.customerId,
+        e.metric,
+        e.amount,
+        e.timestamp,
+        e.eventId,
+        ev.eventKey(spec.organizationId, e.eventId),
+        JSON.stringify(e.properties),
+        receivedAt,
+        partition,
+        offsets[partition]++,
+      ],
+    };
+  }
+}
+
+/**
+ * The baseline's rows as COPY text, one string per batch of `batch` rows. Built before the clock
+ * starts, so COPY measures Postgres, not this process. No value needs escaping (no tab, newline
+ * or backslash is ever generated).
+ * @param {import('./events.cjs').StreamSpec} spec
+ * @param {number} records
+ * @param {number} batch
+ */
+function baselineRows(spec, records, batch) {
+  /** @type {string[]} */
+  const batches = [];
+  let text = '';
+  let n = 0;
+  for (const row of rowsOf(spec, records, new Date().toISOString())) {
+    text += row.values.join('\t') + '\n';
+    if (++n % batch === 0 || n === records) {
+      batches.push(text);
+      text = '';
+    }
+  }
+  return batches;
+}
+
+/**
+ * Whether the service stored the first few events as the very rows the baseline copies (every
+ * column but received_at, which the baseline cannot know): if not, the ratio compares different
+ * work. A note, not a failure.
+ * @param {import('pg').Pool} pool
+ * @param {string} schema
+ * @param {import('./events.cjs').StreamSpec} spec
+ * @param {number} records
+ */
+async function sameRows(pool, schema, spec, records) {
+  /** @type {string[]} */
+  const differ = [];
+  let checked = 0;
+  for (const row of rowsOf(spec, Math.min(records, 20), '')) {
+    if (row.dup || checked === 3) continue;
+    checked++;
+    const [org, customer, metric, amount, ts, eventId, key, props, , partition, offset] = row.values;
+    const r = await pool.query(
+      `select customer_id = $3 and metric = $4 and amount = $5::numeric and ts = $6::timestamptz and key = $7::uuid
+          and properties = $8::jsonb and kafka_partition = $9 and kafka_offset = $10 as same
+         from ${schema}.usage_events where organization_id = $1 and event_id = $2`,
+      [org, eventId, customer, metric, amount, ts, key, props, partition, offset],
+    );
+    if (r.rows[0]?.same !== true) differ.push(String(eventId));
+  }
+  return differ;
+}
+
+/**
+ * The raw baseline: COPY of the rows into a fresh unindexed, unpartitioned table, one COPY per
+ * batch (each its own transaction, as each consumer batch is), over one connection.
+ * @param {import('pg').Pool} pool
+ * @param {string} schema
+ * @param {string[]} batches
+ * @param {number} records
+ */
+async function copyBaseline(pool, schema, batches, records) {
+  const from = copyFrom();
+  const client = await pool.connect();
+  const tableName = `${schema}.usage_events_copy`;
+  try {
+    await client.query(`drop table if exists ${tableName}`);
+    await client.query(`create table ${tableName} (${COLUMNS.join(', ')})`);
+    const cols = COLUMNS.map((c) => c.split(' ')[0]).join(', ');
+    const cpu = cpuWindow(process.pid, null);
+    const t0 = performance.now();
+    for (const text of batches) {
+      await pipeline(Readable.from([Buffer.from(text)]), client.query(from(`copy ${tableName} (${cols}) from stdin`)));
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const w = cpu.stop();
+    const r = await client.query(`select count(*)::int as n from ${tableName}`);
+    if (r.rows[0].n !== records) throw new Error(`COPY stored ${r.rows[0].n} rows, expected ${records}`);
+    await client.query(`drop table ${tableName}`);
+    return { seconds, rowsPerSec: records / seconds, postgresCpuSec: w.postgresCpuSec, machineBusy: w.machineBusy };
+  } finally {
+    client.release();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Drain and live
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Polls the committed progress every 50 ms until it reaches `target` records, printing a line a
+ * second. The rate counts only what was committed after the first commit was seen, over the time
+ * since: the service's start-up and first batch are not in it.
+ * @param {{ pool: import('pg').Pool, schema: string, topic: string, target: number, stallSec: number, alive: () => boolean, label: string, onFirst?: () => void }} o
+ */
+async function waitCommitted(o) {
+  /** @type {{ at: number, n: number } | null} */
+  let first = null;
+  let last = { at: performance.now(), n: 0 };
+  let lastLine = performance.now();
+  let lineN = 0;
+  for (;;) {
+    if (!o.alive()) throw new Error(`${o.label}: the service exited`);
+    const n = (await committed(o.pool, o.schema, o.topic)) ?? 0;
+    const now = performance.now();
+    if (n > 0 && first === null) {
+      first = { at: now, n };
+      o.onFirst?.();
+    }
+    if (n !== last.n) last = { at: now, n };
+    if (n >= o.target) {
+      if (n > o.target) throw new Error(`${o.label}: committed ${n} offsets, more than the ${o.target} produced`);
+      const f = /** @type {{ at: number, n: number }} */ (first);
+      return { firstAt: f.at, firstN: f.n, doneAt: now };
+    }
+    if (now - last.at > o.stallSec * 1000)
+      throw new Error(`${o.label}: nothing committed for ${o.stallSec} s (${fmtInt(n)} of ${fmtInt(o.target)})`);
+    if (now - lastLine >= 1000) {
+      const rate = ((n - lineN) * 1000) / (now - lastLine);
+      log(`    ${o.label}: ${fmtInt(n)} of ${fmtInt(o.target)} committed, ${fmtInt(rate)}/s in the last second`);
+      lastLine = now;
+      lineN = n;
+    }
+    await sleep(50);
+  }
+}
+
+/**
+ * The probe: one event for a fresh customer every `probeMs`, each timed from the producer's
+ * acknowledgement ("accepted", as the gateway answers 202 then) until a rollup row of that
+ * customer is visible to a plain query (polled every `pollMs` for all outstanding probes at once).
+ * @param {{ brokers: string[], topic: string, spec: import('./events.cjs').StreamSpec, pool: import('pg').Pool, schema: string, probeMs: number, pollMs: number, runId: string }} o
+ */
+async function startProbe(o) {
+  const kafka = require('@platformatic/kafka');
+  const producer = new kafka.Producer({
+    clientId: 'bench-aggregation-probe',
+    bootstrapBrokers: o.brokers,
+    idempotent: true,
+    acks: kafka.ProduceAcks.ALL,
+    autocreateTopics: false,
+  });
+  await producer.metadata({ topics: [o.topic] });
+  const partitionOf = ev.partitioner(kafka.murmur2);
+  /** @type {Map<string, { sentAt: number, ackAt: number | null }>} */
+  const pending = new Map();
+  /** @type {Array<{ visibleMs: number, ackMs: number }>} */
+  const seen = [];
+  let sent = 0;
+  let stopping = false;
+  let stoppedAt = 0;
+  /** @type {unknown} */
+  let failure = null;
+
+  const sendOne = async () => {
+    const n = sent++;
+    const customerId = `probe_${o.runId}_${n}`;
+    const now = new Date();
+    /** @type {import('./events.cjs').Event} */
+    const e = {
+      eventId: `probe_${o.runId}_${n}`,
+      customerId,
+      metric: 'METRIC_0',
+      amount: '1',
+      timestamp: now.toISOString(),
+      properties: { region: 'eu' },
+    };
+    const { key, value } = ev.envelope(o.spec, e, now.toISOString());
+    const entry = { sentAt: performance.now(), ackAt: /** @type {number | null} */ (null) };
+    pending.set(customerId, entry);
+    await producer.send({
+      messages: [{ topic: o.topic, key: Buffer.from(key), value: Buffer.from(value), partition: partitionOf(key) }],
+    });
+    entry.ackAt = performance.now();
+  };
+
+  const sender = (async () => {
+    const t0 = performance.now();
+    /** @type {Promise<void>[]} */
+    const sends = [];
+    while (!stopping) {
+      sends.push(sendOne().catch((err) => void (failure ??= err)));
+      const next = t0 + sent * o.probeMs;
+      await sleep(Math.max(0, next - performance.now()));
+    }
+    await Promise.all(sends);
+  })();
+
+  const poller = (async () => {
+    while (!stopping || pending.size > 0) {
+      if (pending.size > 0) {
+        const r = await o.pool.query(
+          `select distinct customer_id from ${o.schema}.usage_rollups where organization_id = $1 and customer_id = any($2)`,
+          [o.spec.organizationId, [...pending.keys()]],
+        );
+        const now = performance.now();
+        for (const { customer_id: c } of r.rows) {
+          const p = pending.get(c);
+          if (!p) continue;
+          pending.delete(c);
+          // Visible before the acknowledgement arrived counts as 0: it was accepted by then.
+          const ackAt = p.ackAt ?? now;
+          seen.push({ visibleMs: Math.max(0, now - ackAt), ackMs: ackAt - p.sentAt });
+        }
+      }
+      if (stopping && pending.size > 0 && performance.now() > stoppedAt + 30_000) break;
+      await sleep(o.pollMs);
+    }
+  })();
+
+  return {
+    /** Stops sending; resolves once every probe was seen (or after 30 s more). */
+    async stop() {
+      stopping = true;
+      stoppedAt = performance.now();
+      await sender;
+      await poller;
+      await producer.close();
+      if (failure) throw failure;
+      const visible = seen.map((x) => x.visibleMs).sort((a, b) => a - b);
+      const acks = seen.map((x) => x.ackMs).sort((a, b) => a - b);
+      return {
+        sent,
+        seen: seen.length,
+        missing: pending.size,
+        visible,
+        p50: percentile(visible, 50),
+        p95: percentile(visible, 95),
+        p99: percentile(visible, 99),
+        max: visible.length ? visible[visible.length - 1] : NaN,
+        ackP50: percentile(acks, 50),
+      };
+    },
+  };
+}
+
+/**
+ * Checks the round's stored events and rollups against the distinct events produced, and each
+ * partition's committed offset against the topic's high-water mark.
+ * @param {import('pg').Pool} pool
+ * @param {ReturnType<typeof kafkaTools>} k
+ * @param {string} schema
+ * @param {string} topic
+ * @param {number} distinct
+ */
+async function verify(pool, k, schema, topic, distinct) {
+  const [events, rollups, progress, marks] = await Promise.all([
+    pool.query(`select count(*)::bigint::text as n from ${schema}.usage_events`),
+    pool.query(
+      `select coalesce(sum(event_count), 0)::bigint::text as n, count(*)::int as rows from ${schema}.usage_rollups`,
+    ),
+    pool.query(`select partition, next_offset::text as o from ${schema}.usage_progress where topic = $1`, [topic]),
+    k.marks(topic),
+  ]);
+  const stored = Number(events.rows[0].n);
+  const rolled = Number(rollups.rows[0].n);
+  const off = [...marks].filter(([p, high]) => Number(progress.rows.find((r) => r.partition === p)?.o ?? 0) !== high);
+  return {
+    stored,
+    rolled,
+    rollupRows: rollups.rows[0].rows,
+    distinct,
+    partitionsOff: off.map(([p]) => p),
+    ok: stored === distinct && rolled === distinct && off.length === 0,
+  };
+}
+
+/** @param {Awaited<ReturnType<typeof verify>>} v */
+function describeCheck(v) {
+  const mark = (/** @type {boolean} */ ok) => (ok ? 'OK' : 'MISMATCH');
+  return (
+    `usage_events ${fmtInt(v.stored)} vs ${fmtInt(v.distinct)} distinct ${mark(v.stored === v.distinct)}; ` +
+    `sum(event_count) ${fmtInt(v.rolled)} ${mark(v.rolled === v.distinct)} (${fmtInt(v.rollupRows)} rollup rows); ` +
+    `progress = high-water marks ${v.partitionsOff.length ? `MISMATCH on partitions ${v.partitionsOff.join(',')}` : 'OK'}`
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * @typedef {object} Round
+ * @property {ProduceResult} produce
+ * @property {number} distinct
+ * @property {{ seconds: number, rowsPerSec: number, postgresCpuSec: number | null, machineBusy: number | null } | null} copy
+ * @property {{ eventsPerSec: number, distinctPerSec: number, fromReadyPerSec: number, seconds: number, events: number, startupSec: number, readyToFirstSec: number, serviceCpuSec: number | null, postgresCpuSec: number | null, brokerCpuSec: number | null, machineBusy: number | null, peakRssKb: number | null, loadBefore: number | null } | null} drain
+ * @property {{ rate: number, produced: number, probe: Awaited<ReturnType<Awaited<ReturnType<typeof startProbe>>['stop']>>, maxLag: number, medianLag: number, serviceCpuSec: number | null, machineBusy: number | null, peakRssKb: number | null } | null} live
+ * @property {number | null} hwmKb
+ */
+
+async function main() {
+  const s = parseArgs(process.argv.slice(2));
+  const facts = kbench.machineFacts();
+  log(
+    `machine: ${facts.nproc} CPUs (${facts.cpu}), ${fmt(facts.memGb)} GB RAM, ${facts.os}; node ${facts.node}; ` +
+      `Kafka ${facts.kafka}`,
+  );
+  const serviceMain = ensureBuilt();
+
+  let brokersCsv = process.env.KAFKA_BROKERS;
+  let databaseUrl = process.env.DATABASE_URL;
+  if (!brokersCsv || !databaseUrl) {
+    const up = await infra.ensureInfra({ log });
+    brokersCsv = up.kafkaBrokers;
+    databaseUrl = up.databaseUrl;
+  }
+  const brokers = brokersCsv.split(',').map((b) => b.trim());
+  const brokerPid = kbench.localBrokerPid(brokers);
+  const { Pool } = require('pg');
+  const pool = new Pool({ connectionString: databaseUrl, max: 4, application_name: 'bench-aggregation' });
+  const pgVersion = (await pool.query('show server_version')).rows[0].server_version;
+  log(
+    `broker ${brokers.join(',')}${brokerPid === null ? '' : ` (pid ${brokerPid}, CPU measured)`}; ` +
+      `PostgreSQL ${pgVersion}${postgresCpuSec() === null ? '' : ' (local, CPU measured)'}`,
+  );
+
+  const k = kafkaTools(brokers);
+  await k.admin.connect();
+  const runId = Date.now().toString(36);
+  const copySchema = `bench_agg_${runId}_copy`;
+  /** What to remove at the end (unless --keep). */
+  const scratch = { topics: /** @type {string[]} */ ([]), schemas: [copySchema], groups: /** @type {string[]} */ ([]) };
+  /** @type {ReturnType<typeof startService> | null} */
+  let service = null;
+  /** @type {import('node:child_process').ChildProcess | null} */
+  let producerChild = null;
+  const track = (/** @type {import('node:child_process').ChildProcess | null} */ c) => (producerChild = c);
+  /** @type {string[]} */
+  const problems = [];
+  /** @type {string[]} */
+  const logFiles = [];
+
+  // Once only: SIGINT and the run's own `finally` may both ask for it, and two of them would
+  // drop and delete the same things at once.
+  /** @type {Promise<void> | null} */
+  let cleaning = null;
+  let interrupted = false;
+  const cleanup = () => (cleaning ??= cleanupOnce());
+  const cleanupOnce = async () => {
+    producerChild?.kill('SIGTERM');
+    if (service) await service.stop();
+    service = null;
+    if (s.keep) {
+      log(`kept: schemas ${scratch.schemas.join(', ')}; topics ${scratch.topics.join(', ')}`);
+    } else {
+      for (const schema of scratch.schemas.splice(0))
+        await pool
+          .query(`drop schema if exists ${schema} cascade`)
+          .catch((e) => log(`could not drop ${schema}: ${e.message}`));
+      for (const topic of scratch.topics.splice(0)) await deleteTopics(k, topic);
+      for (const prefix of scratch.groups.splice(0)) await deleteGroups(k, prefix);
+    }
+    await k.admin.disconnect().catch(() => undefined);
+    await pool.end().catch(() => undefined);
+  };
+  process.once('SIGINT', () => {
+    interrupted = true;
+    log('interrupted: stopping the service and the producer, dropping the schemas, deleting the topics');
+    cleanup().finally(() => process.exit(130));
+  });
+
+  /** @type {Round[]} */
+  const rounds = [];
+  let eventBytes = 0;
+  try {
+    await pool.query(`create schema ${copySchema}`);
+    for (let round = 1; round <= s.rounds; round++) {
+      const tag = `round ${round}/${s.rounds}`;
+      const topic = `bench.aggregation.usage.${runId}.r${round}`;
+      const schema = `bench_agg_${runId}_r${round}`;
+      const groupId = `bench.aggregation.${runId}.r${round}`;
+      /** @type {import('./events.cjs').StreamSpec} */
+      const spec = {
+        organizationId: randomUUID(),
+        apiKeyId: randomUUID(),
+        customers: s.customers,
+        metrics: s.metrics,
+        duplicates: s.duplicates,
+        baseTimeMs: Date.now(),
+      };
+      const stream = ev.stream(spec);
+      const distinct = stream.distinctIn(0, s.events);
+      const checked = checkEvents(spec, s.events);
+      eventBytes = checked.bytes;
+      if (round === 1) log(`a record's value (${checked.bytes} B, validates as usage.recorded): ${checked.example}`);
+
+      await k.create(topic);
+      scratch.topics.push(topic);
+      log(
+        `${tag}: producing ${fmtInt(s.events)} records (${fmtInt(distinct)} distinct events, ` +
+          `${fmtInt(s.events - distinct)} duplicates) to ${topic}, the service stopped...`,
+      );
+      const produce = await runProducer(
+        {
+          brokers,
+          topic,
+          spec,
+          mode: 'bulk',
+          from: 0,
+          count: s.events,
+          rate: 0,
+          durationSec: 0,
+          batchRecords: s['produce-batch'],
+        },
+        'produce',
+        track,
+      );
+      const landed = await k.total(topic);
+      if (landed !== s.events) throw new Error(`${topic} holds ${landed} records, ${s.events} were produced`);
+      log(`  produced in ${fmt(produce.seconds)} s (${fmtInt(produce.recordsPerSec)} records/s)`);
+
+      /** @type {Round} */
+      const r = { produce, distinct, copy: null, drain: null, live: null, hwmKb: null };
+      rounds.push(r);
+
+      if (!s['no-baseline']) {
+        log(`${tag}: COPY baseline, ${fmtInt(s.events)} rows in COPYs of ${fmtInt(s['copy-batch'])}...`);
+        const batches = baselineRows(spec, s.events, s['copy-batch']);
+        r.copy = await copyBaseline(pool, copySchema, batches, s.events);
+        log(
+          `  COPY: ${fmtInt(r.copy.rowsPerSec)} rows/s (${fmt(r.copy.seconds, 2)} s), Postgres CPU ` +
+            `${fmt(usPer(r.copy.postgresCpuSec, s.events), 1)} µs/row`,
+        );
+      }
+
+      // --- drain ---
+      const loadBefore = await kbench.backgroundLoad(500);
+      if (loadBefore !== null && loadBefore > 0.15)
+        log(`    note: the machine was ${fmt(loadBefore * 100, 0)}% busy just before the drain (other processes)`);
+      const logFile = path.join(os.tmpdir(), `bench-aggregation-${runId}-r${round}.log`);
+      logFiles.push(logFile);
+      const port = /** @type {number} */ (await freePort());
+      scratch.schemas.push(schema);
+      scratch.groups.push(groupId);
+      const spawnedAt = performance.now();
+      service = startService({
+        main: serviceMain,
+        nodeArgs: s['service-node-args'],
+        databaseUrl,
+        brokers,
+        schema,
+        topic,
+        groupId,
+        port,
+        logFile,
+      });
+      const svc = service;
+      log(`${tag}: drain — service pid ${svc.pid} on port ${port}, schema ${schema}, group ${groupId}...`);
+      // Watched from the spawn on: the consumer may commit before /readyz says 200. CPU is counted
+      // from the first commit, like the events (start-up, migrations and replays are not in it).
+      /** @type {ReturnType<typeof cpuWindow> | null} */
+      let cpu = null;
+      const drainDone = waitCommitted({
+        pool,
+        schema,
+        topic,
+        target: s.events,
+        stallSec: s['stall-seconds'],
+        alive: svc.alive,
+        label: 'drain',
+        onFirst: () => (cpu = cpuWindow(svc.pid, brokerPid)),
+      });
+      drainDone.catch(() => undefined); // awaited below; an early failure must not be unhandled
+      await svc.ready();
+      const readyAt = performance.now();
+      log(`  ready in ${fmt((readyAt - spawnedAt) / 1000, 2)} s`);
+      let d;
+      try {
+        d = await drainDone;
+      } catch (err) {
+        /** @type {ReturnType<typeof cpuWindow> | null} */ (cpu)?.stop();
+        throw new Error(`${err instanceof Error ? err.message : err}\n--- service log ---\n${svc.tail()}`);
+      }
+      const w = /** @type {ReturnType<typeof cpuWindow>} */ (/** @type {unknown} */ (cpu)).stop();
+      // Everything committed before the first poll saw anything (a tiny --events): time it from /readyz.
+      const whole = d.firstN >= s.events;
+      const events = whole ? s.events : s.events - d.firstN;
+      const seconds = (d.doneAt - (whole ? readyAt : d.firstAt)) / 1000;
+      r.drain = {
+        eventsPerSec: events / seconds,
+        distinctPerSec: (events / seconds) * (distinct / s.events),
+        fromReadyPerSec: s.events / ((d.doneAt - readyAt) / 1000),
+        seconds,
+        events,
+        startupSec: (readyAt - spawnedAt) / 1000,
+        readyToFirstSec: (d.firstAt - readyAt) / 1000,
+        serviceCpuSec: w.serviceCpuSec,
+        postgresCpuSec: w.postgresCpuSec,
+        brokerCpuSec: w.brokerCpuSec,
+        machineBusy: w.machineBusy,
+        peakRssKb: w.peakRssKb,
+        loadBefore,
+      };
+      log(`  ${describeDrain(r)}`);
+      const v = await verify(pool, k, schema, topic, distinct);
+      log(`  check: ${describeCheck(v)}`);
+      if (!v.ok) problems.push(`${tag} drain: ${describeCheck(v)}`);
+      const differ = await sameRows(pool, schema, spec, s.events);
+      if (differ.length)
+        log(
+          `  note: the stored rows of ${differ.join(', ')} differ from the baseline's (or are missing): the ratio compares different rows`,
+        );
+
+      // --- live ---
+      if (!s['no-live']) {
+        const rate = Math.max(1, Math.round(r.drain.eventsPerSec * s['live-fraction']));
+        log(
+          `${tag}: live — ${fmtInt(rate)} records/s for ${s['live-seconds']} s and a probe every ${s['probe-ms']} ms ` +
+            `(accepted → visible in usage_rollups, polled every ${s['poll-ms']} ms)...`,
+        );
+        const liveCpu = cpuWindow(svc.pid, brokerPid);
+        const probe = await startProbe({
+          brokers,
+          topic,
+          spec,
+          pool,
+          schema,
+          probeMs: s['probe-ms'],
+          pollMs: s['poll-ms'],
+          runId,
+        });
+        /** @type {number[]} */
+        const lags = [];
+        let sampling = true;
+        const lagSampler = (async () => {
+          while (sampling) {
+            await sleep(1000);
+            const [high, done] = await Promise.all([k.total(topic), committed(pool, schema, topic)]);
+            lags.push(high - (done ?? 0));
+          }
+        })();
+        let liveProduce;
+        try {
+          liveProduce = await runProducer(
+            {
+              brokers,
+              topic,
+              spec,
+              mode: 'steady',
+              from: s.events,
+              count: 0,
+              rate,
+              durationSec: s['live-seconds'],
+              batchRecords: s['produce-batch'],
+            },
+            'live',
+            track,
+          );
+        } finally {
+          sampling = false;
+        }
+        const p = await probe.stop();
+        await lagSampler;
+        const lw = liveCpu.stop();
+        r.live = {
+          rate,
+          produced: liveProduce.produced,
+          probe: p,
+          maxLag: lags.length ? Math.max(...lags) : NaN,
+          medianLag: lags.length ? median(lags) : NaN,
+          serviceCpuSec: lw.serviceCpuSec,
+          machineBusy: lw.machineBusy,
+          peakRssKb: lw.peakRssKb,
+        };
+        log(`  ${describeLive(r.live)}`);
+        if (p.missing > 0) problems.push(`${tag} live: ${p.missing} of ${p.sent} probe events never became visible`);
+        // Everything produced must end up stored once: wait for the rest, then check again.
+        const total = await k.total(topic);
+        await waitCommitted({
+          pool,
+          schema,
+          topic,
+          target: total,
+          stallSec: s['stall-seconds'],
+          alive: svc.alive,
+          label: 'live catch-up',
+        });
+        const liveDistinct = stream.distinctIn(0, s.events + liveProduce.produced) + p.sent;
+        const lv = await verify(pool, k, schema, topic, liveDistinct);
+        log(`  check after live: ${describeCheck(lv)}`);
+        if (!lv.ok) problems.push(`${tag} live: ${describeCheck(lv)}`);
+      }
+
+      r.hwmKb = kbench.vmHwmKb(svc.pid);
+      const stopped = await svc.stop();
+      service = null;
+      if (stopped && stopped.code !== 0)
+        problems.push(`${tag}: the service exited ${JSON.stringify(stopped)} on SIGTERM`);
+      if (!s.keep) await dropRound(pool, k, scratch, schema, topic, groupId);
+    }
+    printSummary(s, facts, { eventBytes, pgVersion }, rounds);
+  } catch (err) {
+    // After SIGINT, whatever was running fails as its process goes away: not a finding.
+    if (!interrupted) problems.push(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  } finally {
+    await cleanup();
+    if (s.keep || problems.length > 0) log(`service logs kept: ${logFiles.join(', ')}`);
+    else for (const file of logFiles) fs.rmSync(file, { force: true });
+  }
+  if (problems.length > 0) {
+    log(`FAILED: ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
+    process.exitCode = 1;
+  }
+}
+
+/**
+ * A round's schema, topic and consumer group, removed as soon as the round is over (a round of
+ * 1M events is a few hundred MB in Postgres and on the broker).
+ * @param {import('pg').Pool} pool
+ * @param {ReturnType<typeof kafkaTools>} k
+ * @param {{ topics: string[], schemas: string[], groups: string[] }} scratch
+ * @param {string} schema
+ * @param {string} topic
+ * @param {string} groupId
+ */
+async function dropRound(pool, k, scratch, schema, topic, groupId) {
+  await pool.query(`drop schema if exists ${schema} cascade`);
+  await deleteTopics(k, topic);
+  await deleteGroups(k, groupId);
+  const drop = (/** @type {string[]} */ xs, /** @type {string} */ x) => xs.splice(xs.indexOf(x), 1);
+  drop(scratch.schemas, schema);
+  drop(scratch.topics, topic);
+  drop(scratch.groups, groupId);
+}
+
+/**
+ * A round's topic and the service's dead-letter topic for it (`<topic>.dlq`, created by the
+ * service's consumer when it starts).
+ * @param {ReturnType<typeof kafkaTools>} k
+ * @param {string} topic
+ */
+async function deleteTopics(k, topic) {
+  try {
+    const topics = (await k.admin.listTopics()).filter((t) => t === topic || t.startsWith(`${topic}.`));
+    if (topics.length) await k.admin.deleteTopics({ topics, timeout: 30_000 });
+  } catch (err) {
+    log(`could not delete the topics ${topic}*: ${err instanceof Error ? err.message : err}`);
+  }
+}
+
+/**
+ * The service's consumer groups of a round: AGGREGATION_GROUP_ID is the prefix of each of them
+ * (`.usage`, `.catalog`, `.subscriptions`, ...), so they are found by it.
+ * @param {ReturnType<typeof kafkaTools>} k
+ * @param {string} prefix
+ */
+async function deleteGroups(k, prefix) {
+  try {
+    const { groups } = await k.admin.listGroups();
+    const ours = groups.map((g) => g.groupId).filter((id) => id === prefix || id.startsWith(`${prefix}.`));
+    if (ours.length) await k.admin.deleteGroups(ours);
+  } catch (err) {
+    log(`could not delete the consumer groups ${prefix}.*: ${err instanceof Error ? err.message : err}`);
+  }
+}
+
+/** @param {Round} r */
+function describeDrain(r) {
+  const d = /** @type {NonNullable<Round['drain']>} */ (r.drain);
+  const parts = [
+    `drain: ${fmtInt(d.eventsPerSec)} events/s consumed and committed (${fmtInt(d.events)} in ${fmt(d.seconds, 2)} s` +
+      ` after the first commit; ${fmtInt(d.distinctPerSec)} distinct stored/s)` +
+      (r.copy ? ` = ${fmt(d.eventsPerSec / r.copy.rowsPerSec, 2)}x COPY` : ''),
+    `${fmtInt(d.fromReadyPerSec)}/s counted from /readyz (first commit ${fmt(d.readyToFirstSec, 2)} s after it)`,
+    `service CPU ${fmt(usPer(d.serviceCpuSec, d.events), 1)} µs/event`,
+    `Postgres CPU ${fmt(usPer(d.postgresCpuSec, d.events), 1)} µs/event`,
+  ];
+  if (d.brokerCpuSec !== null) parts.push(`broker CPU ${fmt(usPer(d.brokerCpuSec, d.events), 1)} µs/event`);
+  if (d.machineBusy !== null) parts.push(`machine ${fmt(d.machineBusy * 100, 0)}% busy`);
+  parts.push(`service peak RSS ${d.peakRssKb === null ? '?' : fmt(d.peakRssKb / 1024, 0)} MB`);
+  return parts.join(', ');
+}
+
+/** @param {NonNullable<Round['live']>} l */
+function describeLive(l) {
+  const p = l.probe;
+  return (
+    `live: ${fmtInt(l.produced)} records at ${fmtInt(l.rate)}/s; ${p.seen} of ${p.sent} probes visible, accepted → visible ` +
+    `p50 ${fmt(p.p50, 0)} p95 ${fmt(p.p95, 0)} p99 ${fmt(p.p99, 0)} max ${fmt(p.max, 0)} ms ` +
+    `(send → ack p50 ${fmt(p.ackP50, 1)} ms); consumer lag (high-water − committed, each second) median ${fmtInt(l.medianLag)} max ${fmtInt(l.maxLag)} records; ` +
+    `service CPU ${fmt(usPer(l.serviceCpuSec, l.produced + p.sent), 1)} µs/event, ` +
+    `machine ${l.machineBusy === null ? '?' : fmt(l.machineBusy * 100, 0)}% busy, ` +
+    `service peak RSS ${l.peakRssKb === null ? '?' : fmt(l.peakRssKb / 1024, 0)} MB`
+  );
+}
+
+/**
+ * @param {Settings} s
+ * @param {ReturnType<typeof kbench.machineFacts>} facts
+ * @param {{ eventBytes: number, pgVersion: string }} info
+ * @param {Round[]} rounds
+ */
+function printSummary(s, facts, info, rounds) {
+  const drains = rounds.filter((r) => r.drain);
+  const copies = rounds.filter((r) => r.copy);
+  const lives = rounds.filter((r) => r.live);
+  const drainRate = med(drains, (r) => r.drain?.eventsPerSec);
+  const copyRate = med(copies, (r) => r.copy?.rowsPerSec);
+  const ratio = drainRate / copyRate;
+  const pooled = lives.flatMap((r) => r.live?.probe.visible ?? []).sort((a, b) => a - b);
+  const p99 = med(lives, (r) => r.live?.probe.p99);
+  const hwmMb = Math.max(0, ...rounds.map((r) => r.hwmKb ?? 0)) / 1024 || NaN;
+  const verdict = (/** @type {boolean} */ ok) => (ok ? 'met' : 'NOT met');
+  const us = (/** @type {number | null | undefined} */ sec, /** @type {number} */ n) => usPer(sec ?? null, n);
+
+  const rows = [];
+  if (drains.length)
+    rows.push([
+      'drain (consumed + committed)',
+      fmtInt(drainRate),
+      copies.length ? fmt(ratio, 2) : '',
+      fmt(
+        med(drains, (r) => us(r.drain?.serviceCpuSec, r.drain?.events ?? 0)),
+        1,
+      ),
+      fmt(
+        med(drains, (r) => us(r.drain?.postgresCpuSec, r.drain?.events ?? 0)),
+        1,
+      ),
+      fmt(
+        med(drains, (r) => (r.drain?.peakRssKb ?? NaN) / 1024),
+        0,
+      ),
+      fmt(
+        med(drains, (r) => (r.drain?.machineBusy ?? NaN) * 100),
+        0,
+      ),
+    ]);
+  if (copies.length)
+    rows.push([
+      `COPY, ${fmtInt(s['copy-batch'])} rows a statement`,
+      fmtInt(copyRate),
+      '1.00',
+      '',
+      fmt(
+        med(copies, (r) => us(r.copy?.postgresCpuSec, s.events)),
+        1,
+      ),
+      '',
+      fmt(
+        med(copies, (r) => (r.copy?.machineBusy ?? NaN) * 100),
+        0,
+      ),
+    ]);
+  if (lives.length)
+    rows.push([
+      `live @ ~${fmtInt(med(lives, (r) => r.live?.rate))}/s`,
+      '',
+      '',
+      fmt(
+        med(lives, (r) => us(r.live?.serviceCpuSec, (r.live?.produced ?? 0) + (r.live?.probe.sent ?? 0))),
+        1,
+      ),
+      '',
+      fmt(
+        med(lives, (r) => (r.live?.peakRssKb ?? NaN) / 1024),
+        0,
+      ),
+      fmt(
+        med(lives, (r) => (r.live?.machineBusy ?? NaN) * 100),
+        0,
+      ),
+    ]);
+
+  console.log('');
+  console.log(
+    `bench:aggregation — medians of ${rounds.length} round(s), ${new Date().toISOString().slice(0, 10)}; ` +
+      `${fmtInt(s.events)} records a round over ${fmtInt(s.customers)} customers and ${s.metrics} metrics, ` +
+      `${fmt(s.duplicates * 100, 1)}% duplicates, records of ~${info.eventBytes} B (value), ${ev.PARTITIONS} partitions`,
+  );
+  console.log(
+    `machine: ${facts.nproc} CPUs (${facts.cpu}), ${fmt(facts.memGb)} GB; node ${facts.node}; Kafka ${facts.kafka}; ` +
+      `PostgreSQL ${info.pgVersion}`,
+  );
+  console.log('');
+  console.log(
+    table(
+      ['phase', 'events/s', 'x COPY', 'service µs/event', 'Postgres µs/event', 'peak RSS MB', 'machine busy %'],
+      rows,
+    ),
+  );
+  console.log(
+    'drain events/s: records committed (usage_progress) after the first commit was seen ÷ the time since; duplicates\n' +
+      'count as consumed. COPY: the same rows (usage_events’ columns) into an unindexed table, one connection.\n' +
+      'µs/event: CPU of the service process / of every postgres process per event (per row for COPY).',
+  );
+  const loads = drains.map((r) => r.drain?.loadBefore ?? 0);
+  if (loads.length)
+    console.log(
+      `background load before each drain: max ${fmt(Math.max(...loads) * 100, 0)}%` +
+        (Math.max(...loads) > 0.15 ? ' — other processes were running; expect noise' : ''),
+    );
+  console.log('');
+  if (drains.length && copies.length) {
+    console.log(
+      `drain: ${fmtInt(drainRate)} events/s ÷ COPY ${fmtInt(copyRate)} rows/s = ${fmt(ratio, 2)}x ` +
+        `(target >= ${TARGETS.ratio}x: ${verdict(ratio >= TARGETS.ratio)}; >= ${fmtInt(TARGETS.eventsPerSec)}/s: ` +
+        `${verdict(drainRate >= TARGETS.eventsPerSec)})`,
+    );
+    console.log(
+      '  each round, drain events/s / COPY rows/s: ' +
+        rounds.map((r) => `${fmtInt(r.drain?.eventsPerSec ?? NaN)}/${fmtInt(r.copy?.rowsPerSec ?? NaN)}`).join(', '),
+    );
+  } else if (drains.length) {
+    console.log(
+      `drain: ${fmtInt(drainRate)} events/s (>= ${fmtInt(TARGETS.eventsPerSec)}/s: ` +
+        `${verdict(drainRate >= TARGETS.eventsPerSec)}; no baseline run)`,
+    );
+  }
+  if (lives.length) {
+    console.log(
+      `live: accepted → visible p99 ${fmt(p99, 0)} ms, median of the rounds (target < ${TARGETS.p99Ms} ms: ` +
+        `${verdict(p99 < TARGETS.p99Ms)}); all ${pooled.length} probes: p50 ${fmt(percentile(pooled, 50), 0)} ` +
+        `p99 ${fmt(percentile(pooled, 99), 0)} max ${fmt(pooled[pooled.length - 1], 0)} ms; ` +
+        `each round p99: ${lives.map((r) => fmt(r.live?.probe.p99, 0)).join(', ')} ms at ` +
+        `${lives.map((r) => fmtInt(r.live?.rate ?? NaN)).join(', ')} records/s`,
+    );
+  }
+  console.log(
+    `service peak RSS (VmHWM, the highest of the rounds' processes): ${fmt(hwmMb, 0)} MB ` +
+      `(target < ${TARGETS.rssMb} MB: ${verdict(hwmMb < TARGETS.rssMb)})`,
+  );
+  console.log('');
+}
+
+main().catch((err) => {
+  log(`ERROR: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exitCode = 1;
+});
