@@ -13,7 +13,16 @@ import type { Knex } from 'knex';
 export async function appendToOutbox(
   trx: Knex.Transaction,
   events: readonly DomainEvent[],
-  options: { /** Route to another topic than the contract's (scratch topics in tests). */ topic?: string } = {},
+  options: {
+    /** Route to another topic than the contract's (scratch topics in tests). */
+    topic?: string;
+    /**
+     * For events with name-based ids (derived from what they describe): an event already in the
+     * outbox, published or not, is the same event, so appending it again is a no-op. A replay
+     * that recomputes it then publishes nothing twice.
+     */
+    skipExistingIds?: boolean;
+  } = {},
 ): Promise<void> {
   if (events.length === 0) return;
   const rows = events.map((raw) => {
@@ -27,5 +36,6 @@ export async function appendToOutbox(
       headers: JSON.stringify(message.headers),
     };
   });
-  await trx('outbox').insert(rows);
+  if (options.skipExistingIds) await trx('outbox').insert(rows).onConflict('id').ignore();
+  else await trx('outbox').insert(rows);
 }

@@ -1,11 +1,11 @@
 // Late usage: events timestamped in a period that was already summarized. They never change the
-// summary (the invoice is immutable); each batch of them becomes one usage.late_recorded per
-// plan metric, carrying the increase they make to the period's value, which billing puts on the
-// next invoice as a "late usage" line.
+// summary (the invoice is immutable); each becomes a usage.late_recorded carrying the increase it
+// makes to the period's value, which billing puts on the next invoice as a "late usage" line.
 import { buildEvent, type Aggregation, type HighWaterMark } from '@usageflow/contracts';
 import { appendToOutbox, type Knex } from '@usageflow/db';
 import { periodTotals } from '../adapters/db/period-totals';
-import { lateIncrease } from '../domain/fold';
+import Big from 'big.js';
+import { canonicalDecimal, lateIncrease } from '../domain/fold';
 import { derivedEventId } from '../domain/summary';
 import { PRODUCER } from './context';
 
@@ -22,11 +22,14 @@ export interface ClosingRow {
   closed_at: Date;
 }
 
-/** A late event: its identity key, the sender's id and its metric. */
+/** A late event: its identity key, the sender's id, its metric and amount, and where it was read. */
 export interface LateEvent {
   key: string;
   eventId: string;
   metric: string;
+  amount: string;
+  partition: number;
+  offset: string;
 }
 
 interface BilledRow {
@@ -36,52 +39,67 @@ interface BilledRow {
   unique_property: string | null;
 }
 
-const MAX_LISTED_IDS = 1000;
-
 /**
- * Records `events` (all timestamped in `closing`'s period) as late: for each plan metric among
- * them, the period's value is recomputed from every stored event, the increase over what was
- * billed so far is published, and billed moves up to it. Events of metrics not on the plan are
- * not billed by this subscription and are left alone. Returns how many records were emitted.
+ * Records `events` (all timestamped in `closing`'s period) as late usage: one usage.late_recorded
+ * per event of a plan metric, carrying the increase it makes to the period's value over what was
+ * billed so far. Events of metrics not on the plan are not billed by this subscription.
+ *
+ * NOTE: one record per event, taken in topic order, is what makes late usage reproducible: a
+ * customer's events all sit on one partition (the topic is keyed by organization and customer),
+ * so a replay meets them in the same order however it batches them, computes the same increases,
+ * and derives the same ids, which the outbox then already holds. Returns the records emitted.
  */
 export async function recordLateUsage(
   trx: Knex.Transaction,
   options: { closing: ClosingRow; events: readonly LateEvent[]; now: Date; topic?: string },
 ): Promise<number> {
   const { closing, now } = options;
-  const byMetric = new Map<string, LateEvent[]>();
-  for (const e of options.events) byMetric.set(e.metric, [...(byMetric.get(e.metric) ?? []), e]);
+  const ordered = [...options.events].sort(
+    (a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)),
+  );
   const { rows: billed } = await trx.raw<{ rows: BilledRow[] }>(
     `select t.metric, t.aggregation, t.billed_quantity::text as billed_quantity, m.unique_property
        from period_metric_totals t
        left join metrics m on m.organization_id = ? and m.key = t.metric
       where t.subscription_id = ? and t.period_start = ? and t.metric = any(?::text[])
       for update of t`,
-    [closing.organization_id, closing.subscription_id, closing.period_start, [...byMetric.keys()]],
+    [
+      closing.organization_id,
+      closing.subscription_id,
+      closing.period_start,
+      [...new Set(ordered.map((e) => e.metric))],
+    ],
   );
+  const plan = new Map(billed.map((row) => [row.metric, { ...row, late: 0 }]));
   const period = { start: closing.period_start.toISOString(), end: closing.period_end.toISOString() };
   const events = [];
-  for (const row of billed) {
-    const late = byMetric.get(row.metric)!;
-    const [total] = await periodTotals(trx, {
-      organizationId: closing.organization_id,
-      customerId: closing.customer_id,
-      ...period,
-      metrics: [{ key: row.metric, aggregation: row.aggregation, uniqueProperty: row.unique_property }],
-    });
-    const increase = lateIncrease(row.billed_quantity, total!.quantity);
-    const keys = late.map((e) => e.key).sort();
-    const id = derivedEventId('usage.late_recorded', closing.subscription_id, period.start, row.metric, ...keys);
-    await trx.raw(
-      `update period_metric_totals
-          set billed_quantity = greatest(billed_quantity, ?::numeric), late_events = late_events + ?
-        where subscription_id = ? and period_start = ? and metric = ?`,
-      [total!.quantity, late.length, closing.subscription_id, closing.period_start, row.metric],
-    );
+  for (const e of ordered) {
+    const metric = plan.get(e.metric);
+    if (!metric) continue;
+    // The period's value with every stored event up to this one (its customer's events share
+    // its partition); SUM and COUNT need no query: the event adds its amount, or one.
+    const through =
+      metric.aggregation === 'SUM'
+        ? canonicalDecimal(new Big(metric.billed_quantity).plus(e.amount))
+        : metric.aggregation === 'COUNT'
+          ? canonicalDecimal(new Big(metric.billed_quantity).plus(1))
+          : (
+              await periodTotals(trx, {
+                organizationId: closing.organization_id,
+                customerId: closing.customer_id,
+                ...period,
+                metrics: [{ key: e.metric, aggregation: metric.aggregation, uniqueProperty: metric.unique_property }],
+                marks: [{ partition: e.partition, offset: (BigInt(e.offset) + 1n).toString() }],
+              })
+            )[0]!.quantity;
+    const increase = lateIncrease(metric.billed_quantity, through);
+    if (new Big(through).gt(metric.billed_quantity)) metric.billed_quantity = through;
+    metric.late += 1;
+    const id = derivedEventId('usage.late_recorded', closing.subscription_id, period.start, e.key);
     await trx.raw(
       `insert into late_events (key, subscription_id, period_start, metric, late_event_id, detected_at)
-       select k, ?, ?, ?, ?, ? from unnest(?::uuid[]) as k on conflict do nothing`,
-      [closing.subscription_id, closing.period_start, row.metric, id, now, keys],
+       values (?, ?, ?, ?, ?, ?) on conflict do nothing`,
+      [e.key, closing.subscription_id, closing.period_start, e.metric, id, now],
     );
     events.push(
       buildEvent('usage.late_recorded', {
@@ -94,18 +112,26 @@ export async function recordLateUsage(
           customerId: closing.customer_id,
           planCode: closing.plan_code,
           planVersion: closing.plan_version,
-          metricKey: row.metric,
-          aggregation: row.aggregation,
+          metricKey: e.metric,
+          aggregation: metric.aggregation,
           period,
           quantity: increase,
-          eventCount: late.length,
-          ...(late.length <= MAX_LISTED_IDS ? { eventIds: late.map((e) => e.eventId) } : {}),
+          eventCount: 1,
+          eventIds: [e.eventId],
           detectedAt: now.toISOString(),
         },
       }),
     );
   }
-  await appendToOutbox(trx, events, { topic: options.topic });
+  for (const metric of plan.values()) {
+    if (metric.late === 0) continue;
+    await trx.raw(
+      `update period_metric_totals set billed_quantity = ?::numeric, late_events = late_events + ?
+        where subscription_id = ? and period_start = ? and metric = ?`,
+      [metric.billed_quantity, metric.late, closing.subscription_id, closing.period_start, metric.metric],
+    );
+  }
+  await appendToOutbox(trx, events, { topic: options.topic, skipExistingIds: true });
   return events.length;
 }
 

@@ -96,11 +96,20 @@ async function summarize(
         },
       }),
     ],
-    { topic: summariesTopic },
+    { topic: summariesTopic, skipExistingIds: true },
   );
   // Events of the period stored although read after the marks: late already.
-  const { rows: late } = await trx.raw<{ rows: Array<{ key: string; event_id: string; metric: string }> }>(
-    `select e.key, e.event_id, e.metric
+  const { rows: late } = await trx.raw<{
+    rows: Array<{
+      key: string;
+      event_id: string;
+      metric: string;
+      amount: string;
+      kafka_partition: number;
+      kafka_offset: string;
+    }>;
+  }>(
+    `select e.key, e.event_id, e.metric, e.amount::text as amount, e.kafka_partition, e.kafka_offset
        from usage_events e
        left join unnest(?::int[], ?::bigint[]) as hw(p, o) on hw.p = e.kafka_partition
       where e.organization_id = ? and e.customer_id = ? and e.ts >= ? and e.ts < ? and e.metric = any(?::text[])
@@ -117,7 +126,14 @@ async function summarize(
     ],
   );
   if (late.length > 0) {
-    const events: LateEvent[] = late.map((r) => ({ key: r.key, eventId: r.event_id, metric: r.metric }));
+    const events: LateEvent[] = late.map((r) => ({
+      key: r.key,
+      eventId: r.event_id,
+      metric: r.metric,
+      amount: r.amount,
+      partition: r.kafka_partition,
+      offset: r.kafka_offset,
+    }));
     await recordLateUsage(trx, { closing, events, now, topic: summariesTopic });
   }
   return true;
