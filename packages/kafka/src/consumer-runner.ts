@@ -26,6 +26,8 @@ export interface ConsumerRunnerOptions<M extends ConsumedMessage> {
   fromBeginning?: boolean;
   /** Partitions handled at once (default 1). Each batch is still one partition's, in order. */
   concurrency?: number;
+  /** The most a fetch brings per partition (default 4 MiB): bounds a batch, and the memory held. */
+  maxBytesPerPartition?: number;
   retry?: { initialMs?: number; maxMs?: number; unknownErrorAttempts?: number };
 }
 
@@ -72,7 +74,7 @@ export class ConsumerRunner<M extends ConsumedMessage = ConsumedEvent> {
       allowAutoTopicCreation: false,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
-      maxBytesPerPartition: 4 * 1024 * 1024,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 4 * 1024 * 1024,
       // NOTE: how long an idle fetch waits at the broker for data. Data ends the wait at once, so
       // this costs no latency; it bounds how long `stop()` waits for the fetch in flight (KafkaJS
       // lets it finish), which the default 5 s made long enough, with two consumers in a

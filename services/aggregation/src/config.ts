@@ -12,6 +12,10 @@ const spec = {
     desc: 'prefix of the consumer groups (.usage, .catalog, .subscriptions); rebuild resets them',
   }),
   AGGREGATION_CONCURRENCY: num({ default: 2, desc: 'usage partitions stored at once, each in its own transaction' }),
+  AGGREGATION_FETCH_MAX_BYTES: num({
+    default: 1_048_576,
+    desc: 'the most one fetch brings per usage partition: larger batches store faster, smaller ones show sooner',
+  }),
   AGGREGATION_SUMMARY_POLL_MS: num({ default: 500, desc: 'how often pending period summaries are checked' }),
 };
 
@@ -20,6 +24,7 @@ export interface AggregationSettings {
   usageTopic: string;
   groupPrefix: string;
   concurrency: number;
+  fetchMaxBytes: number;
   summaryPollMs: number;
 }
 
@@ -27,6 +32,7 @@ export const DEFAULT_AGGREGATION_SETTINGS: AggregationSettings = {
   usageTopic: TOPICS.usageEvents,
   groupPrefix: 'aggregation',
   concurrency: 2,
+  fetchMaxBytes: 1_048_576,
   summaryPollMs: 500,
 };
 
@@ -37,12 +43,16 @@ export function aggregationConfig(env: Record<string, string | undefined>): Aggr
   if (!(Number.isInteger(c.AGGREGATION_CONCURRENCY) && c.AGGREGATION_CONCURRENCY >= 1)) {
     problems.AGGREGATION_CONCURRENCY = 'must be an integer >= 1';
   }
+  if (!(Number.isInteger(c.AGGREGATION_FETCH_MAX_BYTES) && c.AGGREGATION_FETCH_MAX_BYTES >= 65_536)) {
+    problems.AGGREGATION_FETCH_MAX_BYTES = 'must be an integer >= 65536';
+  }
   if (!(c.AGGREGATION_SUMMARY_POLL_MS > 0)) problems.AGGREGATION_SUMMARY_POLL_MS = 'must be positive';
   if (Object.keys(problems).length) throw new ConfigError(problems);
   return {
     usageTopic: c.AGGREGATION_USAGE_TOPIC,
     groupPrefix: c.AGGREGATION_GROUP_ID,
     concurrency: c.AGGREGATION_CONCURRENCY,
+    fetchMaxBytes: c.AGGREGATION_FETCH_MAX_BYTES,
     summaryPollMs: c.AGGREGATION_SUMMARY_POLL_MS,
   };
 }

@@ -55,6 +55,7 @@ export function buildAggregation(deps: AggregationDeps) {
       topic: settings.usageTopic,
       groupId: `${settings.groupPrefix}.usage`,
       concurrency: settings.concurrency,
+      fetchMaxBytes: settings.fetchMaxBytes,
       summariesTopic: deps.topics?.summaries,
       onProgress: () => summarizer.nudge(),
     });

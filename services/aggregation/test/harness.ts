@@ -27,7 +27,13 @@ async function startInstance(
     producer: shared.producer,
     logger,
     identityProjection: false,
-    config: { usageTopic: shared.topics.usage, groupPrefix: shared.groupPrefix, concurrency: 2, summaryPollMs: 100 },
+    config: {
+      usageTopic: shared.topics.usage,
+      groupPrefix: shared.groupPrefix,
+      concurrency: 2,
+      fetchMaxBytes: 1_048_576,
+      summaryPollMs: 100,
+    },
     topics: {
       catalog: shared.topics.catalog,
       subscriptions: shared.topics.subscriptions,

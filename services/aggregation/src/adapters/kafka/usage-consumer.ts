@@ -52,6 +52,8 @@ export interface UsageConsumerOptions {
   groupId: string;
   /** Partitions applied at once (each in its own transaction). */
   concurrency: number;
+  /** The most one fetch brings per partition: the size, and so the latency, of a batch. */
+  fetchMaxBytes: number;
   summariesTopic?: string;
   /** Called after each stored batch (the summarizer may be waiting on this progress). */
   onProgress?: () => void;
@@ -71,6 +73,7 @@ export function usageConsumer(options: UsageConsumerOptions): ConsumerRunner<Con
     logger,
     decode: 'raw',
     concurrency: options.concurrency,
+    maxBytesPerPartition: options.fetchMaxBytes,
     // Records are decoded (and bad ones parked) before the handler stores anything, so a failure
     // of the handler is the database's, never the batch's: retry it forever rather than
     // dead-letter valid usage.
