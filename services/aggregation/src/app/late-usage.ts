@@ -20,6 +20,17 @@ export interface ClosingRow {
   plan_version: number;
   high_water_marks: HighWaterMark[];
   closed_at: Date;
+  closing_event_id: string;
+}
+
+/** What every summary and late record says of the subscription whose period it is. */
+export function subscriptionRef(closing: ClosingRow) {
+  return {
+    subscriptionId: closing.subscription_id,
+    customerId: closing.customer_id,
+    planCode: closing.plan_code,
+    planVersion: closing.plan_version,
+  };
 }
 
 /** A late event: its identity key, the sender's id, its metric and amount, and where it was read. */
@@ -108,10 +119,7 @@ export async function recordLateUsage(
         occurredAt: now,
         producer: PRODUCER,
         data: {
-          subscriptionId: closing.subscription_id,
-          customerId: closing.customer_id,
-          planCode: closing.plan_code,
-          planVersion: closing.plan_version,
+          ...subscriptionRef(closing),
           metricKey: e.metric,
           aggregation: metric.aggregation,
           period,

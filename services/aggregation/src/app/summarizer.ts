@@ -10,7 +10,7 @@ import { periodTotals, type MetricDefinition } from '../adapters/db/period-total
 import { derivedEventId, hasReached, summaryFingerprint } from '../domain/summary';
 import type { AggregationContext } from './context';
 import { PRODUCER } from './context';
-import { recordLateUsage, type ClosingRow, type LateEvent } from './late-usage';
+import { recordLateUsage, subscriptionRef, type ClosingRow, type LateEvent } from './late-usage';
 
 export interface SummarizerOptions {
   usageTopic: string;
@@ -80,10 +80,7 @@ async function summarize(
         occurredAt: now,
         producer: PRODUCER,
         data: {
-          subscriptionId: closing.subscription_id,
-          customerId: closing.customer_id,
-          planCode: closing.plan_code,
-          planVersion: closing.plan_version,
+          ...subscriptionRef(closing),
           period,
           metrics: totals.map(({ metricKey, aggregation, quantity, eventCount }) => ({
             metricKey,
@@ -150,6 +147,8 @@ export class Summarizer {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = true;
+  /** Closings already reported as waiting for their plan or metrics (reported once, not every tick). */
+  private readonly waiting = new Set<string>();
 
   constructor(
     private readonly ctx: AggregationContext,
@@ -223,7 +222,13 @@ export class Summarizer {
       let taken = 0;
       for (const closing of ours) {
         if (await summarize(this.ctx, trx, closing, this.options.summariesTopic)) taken++;
-        else this.ctx.logger.info({ subscriptionId: closing.subscription_id }, 'summary waits for its plan or metrics');
+        else if (!this.waiting.has(closing.closing_event_id)) {
+          this.waiting.add(closing.closing_event_id);
+          this.ctx.logger.warn(
+            { subscriptionId: closing.subscription_id, planCode: closing.plan_code, planVersion: closing.plan_version },
+            'summary waits for its plan version or a metric of it to be defined',
+          );
+        }
       }
       if (taken > 0) this.ctx.logger.info({ taken }, 'periods summarized');
       return taken;
