@@ -24,11 +24,8 @@
  * probe never seen, or counts that do not match. A figure below target does not fail the run.
  */
 const fs = require('node:fs');
-const http = require('node:http');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const { fork, spawn, spawnSync } = require('node:child_process');
 const { randomUUID } = require('node:crypto');
 const { performance } = require('node:perf_hooks');
 const { Readable } = require('node:stream');
@@ -36,9 +33,13 @@ const { pipeline } = require('node:stream/promises');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const infra = require(path.join(ROOT, 'infra', 'local', 'index.cjs'));
-// The /proc helpers and the table are bench:kafka's, shared rather than copied.
-const kbench = require(path.join(ROOT, 'bench', 'kafka', 'run.cjs'));
-const { percentile } = require('../lib/stats.cjs');
+const { median, percentile } = require('../lib/stats.cjs');
+const { parseOptions } = require('../lib/cli.cjs');
+const { logger, fmtInt, fmt, med, table } = require('../lib/output.cjs');
+const { machineFacts, localBrokerPid } = require('../lib/machine.cjs');
+const { CLK_TCK, vmHwmKb, backgroundLoad, cpuWindow: processWindow } = require('../lib/proc.cjs');
+const { ensureBuilt, freePort, startService: startProcess } = require('../lib/service.cjs');
+const { forkWorker } = require('../lib/worker.cjs');
 const ev = require('./events.cjs');
 
 const SERVICE_DIR = path.join(ROOT, 'services', 'aggregation');
@@ -86,61 +87,23 @@ const OPTIONS = /** @type {const} */ ({
 /** @typedef {{ [K in keyof typeof OPTIONS]: (typeof OPTIONS)[K][0] extends number ? number : (typeof OPTIONS)[K][0] extends boolean ? boolean : string }} Settings */
 
 /** Options that take fractions; the other numbers are whole. */
-const FRACTIONS = { duplicates: [0, 1, '[0, 1)'], 'live-fraction': [0, 1, '(0, 1]'] };
-
-function usage() {
-  const lines = Object.entries(OPTIONS).map(([name, [def, help]]) => {
-    const flag = typeof def === 'boolean' ? `--${name}` : `--${name} <${typeof def === 'number' ? 'n' : 'text'}>`;
-    const shown = typeof def === 'boolean' ? '' : ` (default ${JSON.stringify(def)})`;
-    return `  ${flag.padEnd(28)} ${help}${shown}`;
-  });
-  return [
-    'usage: npm run bench:aggregation -- [options]',
-    '       node bench/aggregation/run.cjs [options]',
-    '',
-    'The aggregation service (services/aggregation/dist/main.js, built if missing) in its own process,',
-    'draining a topic of the run’s own, against a plain COPY of the same rows in the same run.',
-    'KAFKA_BROKERS / DATABASE_URL: use those (else the local infra is ensured).',
-    '',
-    ...lines,
-    '  --help                       this text',
-  ].join('\n');
-}
+const FRACTIONS = /** @type {const} */ ({ duplicates: '[0, 1)', 'live-fraction': '(0, 1]' });
 
 /** @param {string[]} argv @returns {Settings} */
 function parseArgs(argv) {
-  /** @type {Record<string, number | string | boolean>} */
-  const s = Object.fromEntries(Object.entries(OPTIONS).map(([k, [def]]) => [k, def]));
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--help' || arg === '-h') {
-      console.log(usage());
-      process.exit(0);
-    }
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-    const name = m?.[1] ?? '';
-    if (!m || !(name in OPTIONS)) throw new Error(`unknown option '${arg}' (see --help)`);
-    const def = OPTIONS[/** @type {keyof typeof OPTIONS} */ (name)][0];
-    if (typeof def === 'boolean') {
-      s[name] = m[2] === undefined ? true : m[2] !== 'false';
-      continue;
-    }
-    const raw = m[2] ?? argv[++i];
-    if (raw === undefined) throw new Error(`--${name} needs a value`);
-    if (typeof def !== 'number') {
-      s[name] = raw;
-      continue;
-    }
-    const v = Number(raw.replace(/_/g, ''));
-    const fraction = FRACTIONS[/** @type {keyof typeof FRACTIONS} */ (name)];
-    if (fraction) {
-      const ok = name === 'duplicates' ? v >= 0 && v < 1 : v > 0 && v <= 1;
-      if (!Number.isFinite(v) || !ok) throw new Error(`--${name} must be in ${fraction[2]} (got '${raw}')`);
-    } else if (!Number.isInteger(v) || v < 1) {
-      throw new Error(`--${name} must be a whole number >= 1 (got '${raw}')`);
-    }
-    s[name] = v;
-  }
+  const s = parseOptions(argv, OPTIONS, {
+    head: [
+      'usage: npm run bench:aggregation -- [options]',
+      '       node bench/aggregation/run.cjs [options]',
+      '',
+      'The aggregation service (services/aggregation/dist/main.js, built if missing) in its own process,',
+      'draining a topic of the run’s own, against a plain COPY of the same rows in the same run.',
+      'KAFKA_BROKERS / DATABASE_URL: use those (else the local infra is ensured).',
+    ],
+    pad: 28,
+    minWhole: 1,
+    fractions: FRACTIONS,
+  });
   return /** @type {Settings} */ (/** @type {unknown} */ (s));
 }
 
@@ -148,22 +111,7 @@ function parseArgs(argv) {
 // Output helpers
 // ---------------------------------------------------------------------------------------------
 
-const t00 = Date.now();
-/** @param {string} msg */
-function log(msg) {
-  const s = ((Date.now() - t00) / 1000).toFixed(1).padStart(6);
-  console.log(`[bench:aggregation ${s}s] ${msg}`);
-}
-/** @param {number} n */
-const fmtInt = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '?');
-/** @param {number | null | undefined} n @param {number} [d] */
-const fmt = (n, d = 1) => (n == null || !Number.isFinite(n) ? '?' : n.toFixed(d));
-const { median, table } = kbench;
-/** @template T @param {T[]} xs @param {(x: T) => number | null | undefined} f */
-const med = (xs, f) => {
-  const v = /** @type {number[]} */ (xs.map(f).filter((x) => x != null && Number.isFinite(x)));
-  return v.length ? median(v) : NaN;
-};
+const log = logger('bench:aggregation');
 /** @param {number} ms */
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /** CPU seconds per event, as µs. @param {number | null} sec @param {number} events */
@@ -172,23 +120,6 @@ const usPer = (sec, events) => (sec === null || events <= 0 ? null : (sec * 1e6)
 // ---------------------------------------------------------------------------------------------
 // /proc: the service, Postgres, the broker, the machine
 // ---------------------------------------------------------------------------------------------
-
-/** @param {number} pid current resident set (VmRSS, KB), or null */
-function vmRssKb(pid) {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Clock ticks per second of /proc/<pid>/stat times. */
-const CLK_TCK = (() => {
-  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
-  const v = Number((r.stdout ?? '').trim());
-  return Number.isInteger(v) && v > 0 ? v : 100;
-})();
 
 /**
  * CPU seconds of every `postgres` process on this machine: the live ones' own time, plus the
@@ -226,67 +157,19 @@ function postgresCpuSec() {
  * @param {number | null} brokerPid
  */
 function cpuWindow(servicePid, brokerPid) {
-  const read = () => ({
-    service: kbench.processCpuSec(servicePid),
-    postgres: postgresCpuSec(),
-    broker: brokerPid === null ? null : kbench.processCpuSec(brokerPid),
-    machine: kbench.machineTicks(),
-  });
-  const a = read();
-  let peakRssKb = vmRssKb(servicePid) ?? 0;
-  const poll = setInterval(() => (peakRssKb = Math.max(peakRssKb, vmRssKb(servicePid) ?? 0)), 100);
-  /** @param {number | null} x @param {number | null} y */
-  const diff = (x, y) => (x === null || y === null ? null : y - x);
+  const w = processWindow([servicePid], brokerPid, { postgres: postgresCpuSec });
   return {
     stop() {
-      clearInterval(poll);
-      const b = read();
+      const r = w.stop();
       return {
-        serviceCpuSec: diff(a.service, b.service),
-        postgresCpuSec: diff(a.postgres, b.postgres),
-        brokerCpuSec: diff(a.broker, b.broker),
-        machineBusy:
-          a.machine && b.machine && b.machine.total > a.machine.total
-            ? (b.machine.busy - a.machine.busy) / (b.machine.total - a.machine.total)
-            : null,
-        peakRssKb: peakRssKb || null,
+        serviceCpuSec: r.cpuSec,
+        postgresCpuSec: r.more.postgres,
+        brokerCpuSec: r.brokerCpuSec,
+        machineBusy: r.machineBusy,
+        peakRssKb: r.peakRssKb,
       };
     },
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Build
-// ---------------------------------------------------------------------------------------------
-
-/** Builds the service (and the packages it references) when its dist is missing; warns when stale. */
-function ensureBuilt() {
-  const main = path.join(SERVICE_DIR, 'dist', 'main.js');
-  const src = path.join(SERVICE_DIR, 'src');
-  const buildInfo = path.join(SERVICE_DIR, 'dist', '.tsbuildinfo');
-  if (fs.existsSync(main)) {
-    const built = fs.statSync(fs.existsSync(buildInfo) ? buildInfo : main).mtimeMs;
-    const stale = fs
-      .readdirSync(src, { withFileTypes: true, recursive: true })
-      .some(
-        (e) =>
-          e.isFile() &&
-          e.name.endsWith('.ts') &&
-          !e.name.endsWith('.test.ts') &&
-          fs.statSync(path.join(e.parentPath, e.name)).mtimeMs > built,
-      );
-    if (stale)
-      log('note: services/aggregation/src changed since its last build: `npx tsc -b tsconfig.json` to measure it');
-    return main;
-  }
-  log('services/aggregation/dist/main.js is missing: building (tsc -b services/aggregation)...');
-  const r = spawnSync(
-    process.execPath,
-    [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', path.join('services', 'aggregation')],
-    { cwd: ROOT, stdio: 'inherit' },
-  );
-  if (r.status !== 0 || !fs.existsSync(main)) throw new Error('the build failed: run `npm run build` first');
-  return main;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -367,60 +250,17 @@ async function committed(pool, schema, topic) {
  * @returns {Promise<ProduceResult>}
  */
 function runProducer(cfg, label, track) {
-  return new Promise((resolve, reject) => {
-    const child = fork(WORKER, [JSON.stringify(cfg)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    track(child);
-    /** @type {ProduceResult | null} */
-    let result = null;
-    /** @type {string | null} */
-    let failure = null;
-    child.on('message', (/** @type {any} */ msg) => {
-      if (msg.type === 'progress') {
-        log(`    ${label}: ${fmtInt(msg.produced)} records, ${fmtInt(msg.produced / (msg.elapsedMs / 1000))}/s so far`);
-      } else if (msg.type === 'result') {
-        result = msg;
-      } else if (msg.type === 'error') {
-        failure = msg.message;
-      }
-    });
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      track(null);
-      if (result && code === 0) resolve(result);
-      else reject(new Error(`producer exited ${signal ?? code}${failure ? `: ${failure}` : ''}`));
-    });
+  return forkWorker(WORKER, cfg, {
+    what: 'producer',
+    track,
+    onProgress: (msg) =>
+      log(`    ${label}: ${fmtInt(msg.produced)} records, ${fmtInt(msg.produced / (msg.elapsedMs / 1000))}/s so far`),
   });
 }
 
 // ---------------------------------------------------------------------------------------------
 // The service process
 // ---------------------------------------------------------------------------------------------
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** @param {number} port @param {string} urlPath @returns {Promise<{ status: number, body: string }>} */
-function httpGet(port, urlPath) {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: urlPath, timeout: 2000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.once('timeout', () => req.destroy(new Error('timeout')));
-    req.once('error', reject);
-  });
-}
 
 /**
  * Starts `node services/aggregation/dist/main.js` on the round's schema and topic, with its log
@@ -429,12 +269,13 @@ function httpGet(port, urlPath) {
  * @param {{ main: string, nodeArgs: string, databaseUrl: string, brokers: string[], schema: string, topic: string, groupId: string, port: number, logFile: string }} o
  */
 function startService(o) {
-  const out = fs.openSync(o.logFile, 'w');
-  const child = spawn(process.execPath, [...o.nodeArgs.split(/\s+/).filter(Boolean), o.main], {
-    cwd: ROOT,
-    stdio: ['ignore', out, out],
+  return startProcess({
+    name: 'service',
+    main: o.main,
+    nodeArgs: o.nodeArgs,
+    port: o.port,
+    logFile: o.logFile,
     env: {
-      ...process.env,
       DATABASE_URL: o.databaseUrl,
       DATABASE_SCHEMA: o.schema,
       KAFKA_BROKERS: o.brokers.join(','),
@@ -445,49 +286,6 @@ function startService(o) {
       AGGREGATION_GROUP_ID: o.groupId,
     },
   });
-  fs.closeSync(out);
-  /** @type {{ code: number | null, signal: NodeJS.Signals | null } | null} */
-  let exited = null;
-  const exit = new Promise((resolve) =>
-    child.once('exit', (code, signal) => {
-      exited = { code, signal };
-      resolve(exited);
-    }),
-  );
-  const tail = () => {
-    try {
-      return fs.readFileSync(o.logFile, 'utf8').slice(-3000);
-    } catch {
-      return '';
-    }
-  };
-  return {
-    pid: /** @type {number} */ (child.pid),
-    alive: () => exited === null,
-    exited: () => exited,
-    tail,
-    /** Waits for /readyz 200 (60 s at most). */
-    async ready() {
-      const until = Date.now() + 60_000;
-      for (;;) {
-        if (exited) throw new Error(`the service exited (${JSON.stringify(exited)}) before it was ready:\n${tail()}`);
-        const r = await httpGet(o.port, '/readyz').catch(() => null);
-        if (r?.status === 200) return;
-        if (Date.now() > until)
-          throw new Error(`the service was not ready within 60 s (last /readyz: ${r?.status} ${r?.body}):\n${tail()}`);
-        await sleep(100);
-      }
-    },
-    /** Stops it with SIGTERM (its ordered shutdown), SIGKILL after 15 s. */
-    async stop() {
-      if (exited) return exited;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exit;
-      clearTimeout(timer);
-      return exited;
-    },
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -845,12 +643,12 @@ function describeCheck(v) {
 
 async function main() {
   const s = parseArgs(process.argv.slice(2));
-  const facts = kbench.machineFacts();
+  const facts = machineFacts();
   log(
     `machine: ${facts.nproc} CPUs (${facts.cpu}), ${fmt(facts.memGb)} GB RAM, ${facts.os}; node ${facts.node}; ` +
       `Kafka ${facts.kafka}`,
   );
-  const serviceMain = ensureBuilt();
+  const serviceMain = ensureBuilt('aggregation', log);
 
   let brokersCsv = process.env.KAFKA_BROKERS;
   let databaseUrl = process.env.DATABASE_URL;
@@ -860,7 +658,7 @@ async function main() {
     databaseUrl = up.databaseUrl;
   }
   const brokers = brokersCsv.split(',').map((b) => b.trim());
-  const brokerPid = kbench.localBrokerPid(brokers);
+  const brokerPid = localBrokerPid(brokers);
   const { Pool } = require('pg');
   const pool = new Pool({ connectionString: databaseUrl, max: 4, application_name: 'bench-aggregation' });
   const pgVersion = (await pool.query('show server_version')).rows[0].server_version;
@@ -979,7 +777,7 @@ async function main() {
       }
 
       // --- drain ---
-      const loadBefore = await kbench.backgroundLoad(500);
+      const loadBefore = await backgroundLoad(500);
       if (loadBefore !== null && loadBefore > 0.15)
         log(`    note: the machine was ${fmt(loadBefore * 100, 0)}% busy just before the drain (other processes)`);
       const logFile = path.join(os.tmpdir(), `bench-aggregation-${runId}-r${round}.log`);
@@ -1136,7 +934,7 @@ async function main() {
         if (!lv.ok) problems.push(`${tag} live: ${describeCheck(lv)}`);
       }
 
-      r.hwmKb = kbench.vmHwmKb(svc.pid);
+      r.hwmKb = vmHwmKb(svc.pid);
       const stopped = await svc.stop();
       service = null;
       if (stopped && stopped.code !== 0)
@@ -1241,7 +1039,7 @@ function describeLive(l) {
 
 /**
  * @param {Settings} s
- * @param {ReturnType<typeof kbench.machineFacts>} facts
+ * @param {ReturnType<typeof machineFacts>} facts
  * @param {{ eventBytes: number, pgVersion: string }} info
  * @param {Round[]} rounds
  */

@@ -19,17 +19,22 @@
  * on the usage topic than the gateway accepted. A figure below target does not fail the run.
  */
 const fs = require('node:fs');
-const http = require('node:http');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const { fork, spawn, spawnSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const { randomBytes, randomUUID } = require('node:crypto');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const infra = require(path.join(ROOT, 'infra', 'local', 'index.cjs'));
-// The ProducerPerformance runner and the /proc helpers are bench:kafka's, shared rather than copied.
-const kbench = require(path.join(ROOT, 'bench', 'kafka', 'run.cjs'));
+// The ProducerPerformance runner is bench:kafka's, shared rather than copied.
+const { runBaseline } = require(path.join(ROOT, 'bench', 'kafka', 'run.cjs'));
+const { median } = require('../lib/stats.cjs');
+const { parseOptions } = require('../lib/cli.cjs');
+const { logger, fmtInt, fmt, med, table } = require('../lib/output.cjs');
+const { machineFacts, localBrokerPid } = require('../lib/machine.cjs');
+const { vmHwmKb, backgroundLoad, cpuWindow } = require('../lib/proc.cjs');
+const { ensureBuilt, freePort, startService } = require('../lib/service.cjs');
+const { forkWorker } = require('../lib/worker.cjs');
 
 const GATEWAY_MAIN = path.join(ROOT, 'services', 'ingestion', 'dist', 'main.js');
 const WORKER = path.join(__dirname, 'load-worker.cjs');
@@ -73,55 +78,21 @@ const OPTIONS = /** @type {const} */ ({
 
 /** @typedef {{ [K in keyof typeof OPTIONS]: (typeof OPTIONS)[K][0] extends number ? number : (typeof OPTIONS)[K][0] extends boolean ? boolean : string }} Settings */
 
-function usage() {
-  const lines = Object.entries(OPTIONS).map(([name, [def, help]]) => {
-    const flag = typeof def === 'boolean' ? `--${name}` : `--${name} <${typeof def === 'number' ? 'n' : 'text'}>`;
-    const shown = typeof def === 'boolean' ? '' : ` (default ${JSON.stringify(def)})`;
-    return `  ${flag.padEnd(30)} ${help}${shown}`;
-  });
-  return [
-    'usage: npm run bench:ingestion -- [options]',
-    '       node bench/ingestion/run.cjs [options]',
-    '',
-    'The ingestion gateway (services/ingestion/dist/main.js, built if missing) in its own process,',
-    'driven over loopback HTTP by a forked load generator; the broker’s ProducerPerformance for the',
-    'same record size in the same run. KAFKA_BROKERS: use that broker (else the local infra is ensured).',
-    '',
-    ...lines,
-    '  --help                         this text',
-  ].join('\n');
-}
-
 /** @param {string[]} argv @returns {Settings} */
 function parseArgs(argv) {
-  /** @type {Record<string, number | string | boolean>} */
-  const s = Object.fromEntries(Object.entries(OPTIONS).map(([k, [def]]) => [k, def]));
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--help' || arg === '-h') {
-      console.log(usage());
-      process.exit(0);
-    }
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-    const name = m?.[1] ?? '';
-    if (!m || !(name in OPTIONS)) throw new Error(`unknown option '${arg}' (see --help)`);
-    const def = OPTIONS[/** @type {keyof typeof OPTIONS} */ (name)][0];
-    if (typeof def === 'boolean') {
-      s[name] = m[2] === undefined ? true : m[2] !== 'false';
-      continue;
-    }
-    const raw = m[2] ?? argv[++i];
-    if (raw === undefined) throw new Error(`--${name} needs a value`);
-    if (typeof def === 'number') {
-      const v = Number(raw.replace(/_/g, ''));
-      const fractional = name === 'half-fraction';
-      if (!Number.isFinite(v) || v < 0 || (!fractional && !Number.isInteger(v)) || (fractional && (v <= 0 || v > 1)))
-        throw new Error(`--${name} must be ${fractional ? 'in (0, 1]' : 'a whole number >= 0'} (got '${raw}')`);
-      s[name] = v;
-    } else {
-      s[name] = raw;
-    }
-  }
+  const s = parseOptions(argv, OPTIONS, {
+    head: [
+      'usage: npm run bench:ingestion -- [options]',
+      '       node bench/ingestion/run.cjs [options]',
+      '',
+      'The ingestion gateway (services/ingestion/dist/main.js, built if missing) in its own process,',
+      'driven over loopback HTTP by a forked load generator; the broker’s ProducerPerformance for the',
+      'same record size in the same run. KAFKA_BROKERS: use that broker (else the local infra is ensured).',
+    ],
+    pad: 30,
+    minWhole: 0,
+    fractions: { 'half-fraction': '(0, 1]' },
+  });
   for (const name of ['rounds', 'batch-requests', 'batch-size', 'batch-concurrency', 'single-requests']) {
     if (s[name] === 0) throw new Error(`--${name} must be at least 1`);
   }
@@ -139,36 +110,11 @@ function parseArgs(argv) {
 // Output helpers
 // ---------------------------------------------------------------------------------------------
 
-const t00 = Date.now();
-/** @param {string} msg */
-function log(msg) {
-  const s = ((Date.now() - t00) / 1000).toFixed(1).padStart(6);
-  console.log(`[bench:ingestion ${s}s] ${msg}`);
-}
-/** @param {number} n */
-const fmtInt = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '?');
-/** @param {number | null | undefined} n @param {number} [d] */
-const fmt = (n, d = 1) => (n == null || !Number.isFinite(n) ? '?' : n.toFixed(d));
-const { median, table } = kbench;
-/** @template T @param {T[]} xs @param {(x: T) => number | null | undefined} f */
-const med = (xs, f) => {
-  const v = /** @type {number[]} */ (xs.map(f).filter((x) => x != null && Number.isFinite(x)));
-  return v.length ? median(v) : NaN;
-};
+const log = logger('bench:ingestion');
 
 // ---------------------------------------------------------------------------------------------
 // /proc
 // ---------------------------------------------------------------------------------------------
-
-/** @param {number} pid current resident set (VmRSS, KB), or null */
-function vmRssKb(pid) {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-}
 
 /**
  * Samples a process while `fn` runs: its CPU seconds, its peak VmRSS (polled every 100 ms), the
@@ -179,69 +125,27 @@ function vmRssKb(pid) {
  */
 async function sampled(pids, fn) {
   // several gateways: CPU is their sum, RSS the highest of any one process (the target is per process)
-  const gatewaysCpu = () => {
-    let sum = 0;
-    for (const pid of pids.gatewayPids) {
-      const sec = kbench.processCpuSec(pid);
-      if (sec === null) return null;
-      sum += sec;
-    }
-    return sum;
-  };
-  const highestRss = () => Math.max(0, ...pids.gatewayPids.map((pid) => vmRssKb(pid) ?? 0));
-  const g0 = gatewaysCpu();
-  const b0 = pids.brokerPid === null ? null : kbench.processCpuSec(pids.brokerPid);
-  const m0 = kbench.machineTicks();
-  let peakRssKb = highestRss();
-  const poll = setInterval(() => (peakRssKb = Math.max(peakRssKb, highestRss())), 100);
+  const sampler = cpuWindow(pids.gatewayPids, pids.brokerPid);
+  let value;
   try {
-    const value = await fn();
-    const g1 = gatewaysCpu();
-    const b1 = pids.brokerPid === null ? null : kbench.processCpuSec(pids.brokerPid);
-    const m1 = kbench.machineTicks();
-    return {
-      value,
-      gatewayCpuSec: g0 !== null && g1 !== null ? g1 - g0 : null,
-      brokerCpuSec: b0 !== null && b1 !== null ? b1 - b0 : null,
-      machineBusy: m0 && m1 && m1.total > m0.total ? (m1.busy - m0.busy) / (m1.total - m0.total) : null,
-      peakRssKb: peakRssKb || null,
-    };
-  } finally {
-    clearInterval(poll);
+    value = await fn();
+  } catch (err) {
+    sampler.stop(); // its polling only: a failed measurement has no figures
+    throw err;
   }
+  const w = sampler.stop();
+  return {
+    value,
+    gatewayCpuSec: w.cpuSec,
+    brokerCpuSec: w.brokerCpuSec,
+    machineBusy: w.machineBusy,
+    peakRssKb: w.peakRssKb,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
-// Build, Kafka, seeding
+// Kafka, seeding
 // ---------------------------------------------------------------------------------------------
-
-/** Builds the gateway (and the packages it references) when its dist is missing; warns when stale. */
-function ensureBuilt() {
-  const src = path.join(ROOT, 'services', 'ingestion', 'src');
-  const buildInfo = path.join(ROOT, 'services', 'ingestion', 'dist', '.tsbuildinfo');
-  if (fs.existsSync(GATEWAY_MAIN)) {
-    const built = fs.statSync(fs.existsSync(buildInfo) ? buildInfo : GATEWAY_MAIN).mtimeMs;
-    const stale = fs
-      .readdirSync(src, { withFileTypes: true, recursive: true })
-      .some(
-        (e) =>
-          e.isFile() &&
-          e.name.endsWith('.ts') &&
-          !e.name.endsWith('.test.ts') &&
-          fs.statSync(path.join(e.parentPath, e.name)).mtimeMs > built,
-      );
-    if (stale)
-      log('note: services/ingestion/src changed since its last build: `npx tsc -b tsconfig.json` to measure it');
-    return;
-  }
-  log('services/ingestion/dist/main.js is missing: building (tsc -b services/ingestion)...');
-  const r = spawnSync(
-    process.execPath,
-    [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', path.join('services', 'ingestion')],
-    { cwd: ROOT, stdio: 'inherit' },
-  );
-  if (r.status !== 0 || !fs.existsSync(GATEWAY_MAIN)) throw new Error('the build failed: run `npm run build` first');
-}
 
 /** @param {string[]} brokers */
 function kafkaTools(brokers) {
@@ -361,32 +265,6 @@ async function readBackRecord(k, before, eventId) {
 // The gateway process
 // ---------------------------------------------------------------------------------------------
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** @param {number} port @param {string} urlPath @returns {Promise<{ status: number, body: string }>} */
-function httpGet(port, urlPath) {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: urlPath, timeout: 2000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.once('timeout', () => req.destroy(new Error('timeout')));
-    req.once('error', reject);
-  });
-}
-
 /**
  * Starts `node services/ingestion/dist/main.js` with its log in a file (no pipe through this
  * process: the runner takes no CPU from the gateway), and waits for /readyz 200.
@@ -396,13 +274,13 @@ function httpGet(port, urlPath) {
  * @param {string} logFile
  */
 async function startGateway(s, brokers, port, logFile) {
-  const out = fs.openSync(logFile, 'w');
-  const nodeArgs = s['gateway-node-args'].split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, GATEWAY_MAIN], {
-    cwd: ROOT,
-    stdio: ['ignore', out, out],
+  const gateway = startService({
+    name: 'gateway',
+    main: GATEWAY_MAIN,
+    nodeArgs: s['gateway-node-args'],
+    port,
+    logFile,
     env: {
-      ...process.env,
       KAFKA_BROKERS: brokers.join(','),
       PORT: String(port),
       LOG_LEVEL: s['log-level'],
@@ -412,42 +290,8 @@ async function startGateway(s, brokers, port, logFile) {
       INGEST_USAGE_TOPIC: USAGE_TOPIC,
     },
   });
-  fs.closeSync(out);
-  /** @type {{ code: number | null, signal: NodeJS.Signals | null } | null} */
-  let exited = null;
-  const exit = new Promise((resolve) =>
-    child.once('exit', (code, signal) => {
-      exited = { code, signal };
-      resolve(exited);
-    }),
-  );
-  const tail = () => fs.readFileSync(logFile, 'utf8').slice(-3000);
-  const until = Date.now() + 60_000;
-  for (;;) {
-    if (exited) throw new Error(`the gateway exited (${JSON.stringify(exited)}) before it was ready:\n${tail()}`);
-    const r = await httpGet(port, '/readyz').catch(() => null);
-    if (r?.status === 200) break;
-    if (Date.now() > until) {
-      child.kill('SIGKILL');
-      throw new Error(`the gateway was not ready within 60 s (last /readyz: ${r?.status} ${r?.body}):\n${tail()}`);
-    }
-    await new Promise((res) => setTimeout(res, 200));
-  }
-  const pid = /** @type {number} */ (child.pid);
-  return {
-    pid,
-    alive: () => exited === null,
-    tail,
-    /** Stops it with SIGTERM (its ordered shutdown), SIGKILL after 15 s. */
-    async stop() {
-      if (exited) return exited;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exit;
-      clearTimeout(timer);
-      return exited;
-    },
-  };
+  await gateway.ready({ pollMs: 200, kill: true });
+  return gateway;
 }
 
 /**
@@ -591,27 +435,12 @@ async function startFloor(s, brokers, topic, recordBytes) {
  * @returns {Promise<LoadResult>}
  */
 function runLoad(cfg, label) {
-  return new Promise((resolve, reject) => {
-    const child = fork(WORKER, [JSON.stringify(cfg)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    /** @type {LoadResult | null} */
-    let result = null;
-    /** @type {string | null} */
-    let failure = null;
-    child.on('message', (/** @type {any} */ msg) => {
-      if (msg.type === 'progress') {
-        const rate = msg.acceptedEvents / (msg.elapsedMs / 1000);
-        log(`    ${label}: ${fmtInt(msg.requests)} requests, ${fmtInt(rate)} events/s so far`);
-      } else if (msg.type === 'result') {
-        result = msg;
-      } else if (msg.type === 'error') {
-        failure = msg.message;
-      }
-    });
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      if (result && code === 0) resolve(result);
-      else reject(new Error(`load worker exited ${signal ?? code}${failure ? `: ${failure}` : ''}`));
-    });
+  return forkWorker(WORKER, cfg, {
+    what: 'load worker',
+    onProgress: (msg) => {
+      const rate = msg.acceptedEvents / (msg.elapsedMs / 1000);
+      log(`    ${label}: ${fmtInt(msg.requests)} requests, ${fmtInt(rate)} events/s so far`);
+    },
   });
 }
 
@@ -645,19 +474,19 @@ function platformaticVersion() {
 async function main() {
   const s = parseArgs(process.argv.slice(2));
   if (s.gateways < 1) throw new Error('--gateways must be at least 1');
-  const facts = kbench.machineFacts();
+  const facts = machineFacts();
   // the gateway produces with @platformatic/kafka (services/ingestion/src/adapters/kafka/usage-producer.ts)
   const gatewayClient = `@platformatic/kafka ${platformaticVersion()}`;
   log(
     `machine: ${facts.nproc} CPUs (${facts.cpu}), ${fmt(facts.memGb)} GB RAM, ${facts.os}; ` +
       `node ${facts.node}, gateway producer ${gatewayClient}; Kafka ${facts.kafka} (${facts.java})`,
   );
-  ensureBuilt();
+  ensureBuilt('ingestion', log);
 
   let brokersCsv = process.env.KAFKA_BROKERS;
   if (!brokersCsv) brokersCsv = (await infra.ensureInfra({ log })).kafkaBrokers;
   const brokers = brokersCsv.split(',').map((b) => b.trim());
-  const brokerPid = kbench.localBrokerPid(brokers);
+  const brokerPid = localBrokerPid(brokers);
   let classpath = '';
   if (!s['no-baseline']) {
     await infra.resolveKafkaLibs({ log });
@@ -778,7 +607,7 @@ async function main() {
      * @returns {Promise<Measured>}
      */
     const measure = async (label, over, target = gatewayTarget) => {
-      const loadBefore = await kbench.backgroundLoad(500);
+      const loadBefore = await backgroundLoad(500);
       if (loadBefore !== null && loadBefore > 0.15)
         log(`    note: the machine was ${fmt(loadBefore * 100, 0)}% busy just before this (other processes)`);
       const before = await k.total(target.topic);
@@ -824,7 +653,7 @@ async function main() {
         log(`${tag}: ProducerPerformance, ${fmtInt(s['baseline-records'])} records of ${recordSize} B...`);
         await k.ensureTopics(k.kafka, [{ topic, numPartitions: record.partitions }]);
         scratchTopics.push(topic);
-        const b = await kbench.runBaseline({
+        const b = await runBaseline({
           brokers,
           topic,
           records: s['baseline-records'],
@@ -908,7 +737,7 @@ async function main() {
       }
     }
 
-    const hwmKb = Math.max(0, ...gateway.pids.map((pid) => kbench.vmHwmKb(pid) ?? 0)) || null;
+    const hwmKb = Math.max(0, ...gateway.pids.map((pid) => vmHwmKb(pid) ?? 0)) || null;
     const stopped = await gateway.stop();
     gateway = null;
     if (stopped && stopped.code !== 0) problems.push(`the gateway exited ${JSON.stringify(stopped)} on SIGTERM`);
@@ -975,7 +804,7 @@ function describe(m) {
 
 /**
  * @param {Settings} s
- * @param {ReturnType<typeof kbench.machineFacts> & { gatewayClient: string }} facts
+ * @param {ReturnType<typeof machineFacts> & { gatewayClient: string }} facts
  * @param {{ recordSize: number, recordBytes: number, eventBytes: number, hwmKb: number | null, logFile: string }} info
  * @param {Results} r
  */

@@ -35,13 +35,16 @@
  * 1 on an error or a record-count mismatch. A ratio below target does not fail the run.
  */
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
-const { spawn, spawnSync, fork } = require('node:child_process');
+const { spawn } = require('node:child_process');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const infra = require(path.join(ROOT, 'infra', 'local', 'index.cjs'));
 const { median } = require('../lib/stats.cjs');
+const { logger, table } = require('../lib/output.cjs');
+const { machineFacts, javaBin, localBrokerPid } = require('../lib/machine.cjs');
+const { vmHwmKb, childrenCpuSec, processCpuSec, machineTicks, busyShare, backgroundLoad } = require('../lib/proc.cjs');
+const { forkWorker } = require('../lib/worker.cjs');
 
 const PARTITIONS = 6;
 const TARGET_RATIO = 0.8;
@@ -122,53 +125,12 @@ function settings() {
 // Output helpers
 // ---------------------------------------------------------------------------------------------
 
-const t00 = Date.now();
-/** @param {string} msg */
-function log(msg) {
-  const s = ((Date.now() - t00) / 1000).toFixed(1).padStart(6);
-  console.log(`[bench:kafka ${s}s] ${msg}`);
-}
+const log = logger('bench:kafka');
 
 /** @param {number} n */
 const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
 /** @param {number} n @param {number} [d] */
 const fmt = (n, d = 1) => n.toFixed(d);
-
-/**
- * @param {string[]} header
- * @param {string[][]} rows
- */
-function table(header, rows) {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (/** @type {string[]} */ cells) =>
-    '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
-  const rule = '|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|';
-  return [line(header), rule, ...rows.map(line)].join('\n');
-}
-
-// ---------------------------------------------------------------------------------------------
-// Machine facts
-// ---------------------------------------------------------------------------------------------
-
-function machineFacts() {
-  // `java -version` writes to stderr.
-  const r = spawnSync(javaBin(), ['-version'], { encoding: 'utf8' });
-  const java = (r.stderr || r.stdout || '').split('\n')[0].trim() || 'java: unknown';
-  return {
-    nproc: typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length,
-    cpu: os.cpus()[0]?.model?.trim() ?? 'unknown',
-    memGb: os.totalmem() / 2 ** 30,
-    node: process.version,
-    kafkajs: require('kafkajs/package.json').version,
-    kafka: infra.KAFKA_VERSION,
-    java,
-    os: `${os.type()} ${os.release()} ${os.arch()}`,
-  };
-}
-
-function javaBin() {
-  return process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
-}
 
 // ---------------------------------------------------------------------------------------------
 // Topics (through the project's own kafka package)
@@ -225,99 +187,6 @@ const SUMMARY_RE =
   /^(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), ([\d.]+) ms avg latency, ([\d.]+) ms max latency, (\d+) ms 50th, (\d+) ms 95th, (\d+) ms 99th, (\d+) ms 99\.9th/;
 
 /**
- * Peak resident set of a live process (VmHWM, KB) from /proc; null where there is no /proc.
- * @param {number} pid
- */
-function vmHwmKb(pid) {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Clock ticks per second of /proc/<pid>/stat times. */
-const CLK_TCK = (() => {
-  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
-  const v = Number((r.stdout ?? '').trim());
-  return Number.isInteger(v) && v > 0 ? v : 100;
-})();
-
-/**
- * Fields of /proc/<pid>/stat after the command name (field 3 onwards), or null.
- * @param {number | 'self'} pid
- */
-function procStat(pid) {
-  try {
-    const raw = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return raw.slice(raw.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return null;
-  }
-}
-
-/**
- * CPU seconds of the reaped children of this process (cutime + cstime): the delta across one
- * child's life is that child's whole-process CPU (only one child runs at a time here).
- */
-function childrenCpuSec() {
-  const f = procStat('self');
-  return f ? (Number(f[13]) + Number(f[14])) / CLK_TCK : null;
-}
-
-/** @param {number} pid CPU seconds (utime + stime) of a live process */
-function processCpuSec(pid) {
-  const f = procStat(pid);
-  return f ? (Number(f[11]) + Number(f[12])) / CLK_TCK : null;
-}
-
-/** Busy and total jiffies of the whole machine (/proc/stat), or null. */
-function machineTicks() {
-  try {
-    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];
-    const v = line.trim().split(/\s+/).slice(1).map(Number);
-    const total = v.reduce((a, b) => a + b, 0);
-    const idle = v[3] + (v[4] ?? 0); // idle + iowait
-    return { total, busy: total - idle };
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Share of all CPUs busy over `ms` while this benchmark runs nothing: the load of everything
- * else on the machine (other sessions, builds), which the figures cannot be isolated from.
- * @param {number} ms
- */
-async function backgroundLoad(ms) {
-  const a = machineTicks();
-  await new Promise((r) => setTimeout(r, ms));
-  const b = machineTicks();
-  return a && b && b.total > a.total ? (b.busy - a.busy) / (b.total - a.total) : null;
-}
-
-/**
- * The pid of the local broker JVM (infra/local) when it is the one we talk to, for its CPU time;
- * null for a remote or foreign broker.
- * @param {string[]} brokers
- */
-function localBrokerPid(brokers) {
-  try {
-    const pid = Number(fs.readFileSync(path.join(path.dirname(infra.KAFKA_LIBS_DIR), 'kafka.pid'), 'utf8').trim());
-    const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    const port = /PLAINTEXT:\/\/[^:]*:(\d+)/.exec(
-      fs.readFileSync(path.join(path.dirname(infra.KAFKA_LIBS_DIR), 'server.properties'), 'utf8'),
-    )?.[1];
-    const local =
-      brokers.length === 1 && /^(127\.0\.0\.1|localhost):/.test(brokers[0]) && brokers[0].endsWith(`:${port}`);
-    return cmd.includes('kafka.Kafka') && local ? pid : null;
-  } catch {
-    return null;
-  }
-}
-
-/**
  * CPU used while `fn` runs: the child process it runs (whole process, start to exit), the broker
  * and the whole machine.
  * @template {Measurement} T
@@ -335,7 +204,7 @@ async function withCpu(brokerPid, fn) {
   const m1 = machineTicks();
   m.clientCpuSec = c0 !== null && c1 !== null ? c1 - c0 : null;
   m.brokerCpuSec = b0 !== null && b1 !== null ? b1 - b0 : null;
-  m.machineBusy = m0 && m1 && m1.total > m0.total ? (m1.busy - m0.busy) / (m1.total - m0.total) : null;
+  m.machineBusy = busyShare(m0, m1);
   return m;
 }
 
@@ -464,39 +333,26 @@ function runBaseline(o) {
  * @returns {Promise<Measurement>}
  */
 function runWrapper(o) {
-  return new Promise((resolve, reject) => {
-    const child = fork(WORKER, [JSON.stringify(o)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    /** @type {Measurement | null} */
-    let result = null;
-    /** @type {string | null} */
-    let failure = null;
-    child.on('message', (/** @type {any} */ msg) => {
-      if (msg.type === 'progress') {
-        const rate = msg.acked / (msg.elapsedMs / 1000);
-        log(`    wrapper: ${fmtInt(msg.acked)} records acked, ${fmtInt(rate)} records/sec so far`);
-      } else if (msg.type === 'result') {
-        result = {
-          records: msg.records,
-          seconds: msg.seconds,
-          recordsPerSec: msg.recordsPerSec,
-          mbPerSec: msg.mbPerSec,
-          latAvgMs: msg.latAvgMs,
-          latP50Ms: msg.latP50Ms,
-          latP99Ms: msg.latP99Ms,
-          latMaxMs: msg.latMaxMs,
-          maxRssKb: msg.maxRssKb,
-          cpuMs: msg.cpuUserMs + msg.cpuSysMs,
-          sends: msg.sends,
-        };
-      } else if (msg.type === 'error') {
-        failure = msg.message;
-      }
-    });
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      if (result && code === 0) resolve(result);
-      else reject(new Error(`producer worker exited ${signal ?? code}${failure ? `: ${failure}` : ''}`));
-    });
+  return forkWorker(WORKER, o, {
+    what: 'producer worker',
+    onProgress: (msg) => {
+      const rate = msg.acked / (msg.elapsedMs / 1000);
+      log(`    wrapper: ${fmtInt(msg.acked)} records acked, ${fmtInt(rate)} records/sec so far`);
+    },
+    /** @returns {Measurement} */
+    toResult: (msg) => ({
+      records: msg.records,
+      seconds: msg.seconds,
+      recordsPerSec: msg.recordsPerSec,
+      mbPerSec: msg.mbPerSec,
+      latAvgMs: msg.latAvgMs,
+      latP50Ms: msg.latP50Ms,
+      latP99Ms: msg.latP99Ms,
+      latMaxMs: msg.latMaxMs,
+      maxRssKb: msg.maxRssKb,
+      cpuMs: msg.cpuUserMs + msg.cpuSysMs,
+      sends: msg.sends,
+    }),
   });
 }
 
@@ -838,7 +694,7 @@ async function sweep(s, brokers, classpath, admin, topicName, problems) {
 }
 
 // Run as a script (npm run bench:kafka, or node bench/kafka/run.cjs); required by another
-// benchmark (bench/ingestion), it only lends its baseline runner and /proc helpers below.
+// benchmark (bench/ingestion), it only lends its baseline runner below.
 if (require.main === module) {
   main().catch((err) => {
     log(`ERROR: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
@@ -846,15 +702,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = {
-  runBaseline,
-  machineFacts,
-  javaBin,
-  vmHwmKb,
-  processCpuSec,
-  machineTicks,
-  backgroundLoad,
-  localBrokerPid,
-  median,
-  table,
-};
+module.exports = { runBaseline };
