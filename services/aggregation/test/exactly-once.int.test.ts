@@ -1,7 +1,7 @@
 // Exactly-once counting on real Kafka and Postgres: the same 10,000 events produced twice, one
 // batch's transaction failing midway, and every offset commit forgotten (a crash after the
 // database commit, before Kafka's): every event is stored and rolled up once.
-import { waitFor } from '@usageflow/testkit';
+import { readTopic, waitFor } from '@usageflow/testkit';
 import { startAggregation, type Aggregation } from './harness';
 
 const N = 10_000;
@@ -136,5 +136,20 @@ describe('exactly-once usage counting', () => {
       `select count(distinct value) as n from usage_unique_values where metric = 'ACTIVE_USERS' and customer_id = 'c0'`,
     );
     expect(after[0]!.n).toBe('8');
+  }, 60_000);
+
+  it('parks a record that is not a valid usage event on the dead-letter topic and moves past it', async () => {
+    const before = await totals(agg);
+    await agg.producerSend([
+      { key: 'garbage', value: 'not json at all' },
+      { key: 'wrong', value: JSON.stringify({ id: 'x', type: 'usage.recorded', data: { amount: '-1' } }) },
+    ]);
+    await agg.sendUsage([{ eventId: 'after_garbage', customerId: 'c0', timestamp: new Date(MARCH).toISOString() }]);
+    await agg.drained();
+    const dead = await readTopic(agg.kafka, `${agg.topics.usage}.dlq`, { count: 2, settleMs: 500 });
+    expect(dead.map((r) => r.value)).toEqual(['not json at all', expect.stringContaining('"amount":"-1"')]);
+    expect(dead[0]!.headers['dlq-error']).toMatch(/not JSON/);
+    // the valid event behind them was stored, and nothing else
+    expect(Number((await totals(agg)).events)).toBe(Number(before.events) + 1);
   }, 60_000);
 });

@@ -152,6 +152,8 @@ export async function startAggregation(options: { startUsage?: boolean } = {}) {
       });
       for (let i = 0; i < messages.length; i += 1000) await producer.send(topics.usage, messages.slice(i, i + 1000));
     },
+    /** Produces raw records to the usage topic (what a broken or hostile producer might write). */
+    producerSend: (messages: Array<{ key: string; value: string }>) => producer.send(topics.usage, messages),
     /** Waits until the usage consumer stored everything on the topic now. */
     async drained(timeoutMs = 60_000) {
       const marks = await highWaterMarks(kafka, topics.usage);
