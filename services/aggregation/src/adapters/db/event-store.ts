@@ -71,7 +71,9 @@ export async function claimKeys(trx: Knex.Transaction, records: readonly UsageRe
   if (records.length === 0) return [];
   const { rows } = await trx.raw<{ rows: Array<{ key: string }> }>(
     `insert into usage_event_keys (key) select unnest(?::uuid[]) on conflict do nothing returning key`,
-    [records.map((r) => r.key)],
+    // NOTE: in sorted order, so two partitions' batches that share keys (a sender reusing an event
+    // id for another customer) wait on each other in one direction and never deadlock.
+    [records.map((r) => r.key).sort()],
   );
   const fresh = new Set(rows.map((r) => r.key));
   return records.filter((r) => fresh.has(r.key));
