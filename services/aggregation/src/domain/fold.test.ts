@@ -74,6 +74,10 @@ describe('folding usage events', () => {
     expect(canonicalDecimal('100.00')).toBe('100');
     expect(canonicalDecimal('0.0000001')).toBe('0.0000001');
     expect(canonicalDecimal('1000000000000000000000000')).toBe('1000000000000000000000000');
+    // a sum the default big.js would print as 1e+21 stays plain
+    expect(canonicalDecimal(quantityOf('SUM', fold(ev('a', '999999999999999999999'), ev('b', '1'))))).toBe(
+      '1000000000000000000000',
+    );
   });
 
   it('a late arrival bills only the increase, never a negative one', () => {

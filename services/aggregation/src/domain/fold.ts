@@ -76,9 +76,15 @@ export function foldUniqueValue(values: Set<string>, value: unknown): Set<string
   return values;
 }
 
+// A Big constructor of this module's own whose toString never switches to exponent notation
+// (the default one prints 1e+21 and 1e-7): contracts' decimal strings are plain digits.
+const Plain = Big();
+Plain.PE = 1e6;
+Plain.NE = -1e6;
+
 /** A decimal in the contracts' canonical form: no exponent, no trailing fraction zeros ("2.50" -> "2.5"). */
-export function canonicalDecimal(value: Big | string | number): string {
-  return new Big(value).toFixed();
+export function canonicalDecimal(value: Big | string): string {
+  return new Plain(value).toString();
 }
 
 /**
@@ -93,9 +99,9 @@ export function quantityOf(aggregation: Aggregation, fold: UsageFold, uniqueValu
     case 'COUNT':
       return String(fold.count);
     case 'MAX':
-      return canonicalDecimal(fold.max ?? 0);
+      return canonicalDecimal(fold.max ?? '0');
     case 'LATEST':
-      return canonicalDecimal(fold.latest?.amount ?? 0);
+      return canonicalDecimal(fold.latest?.amount ?? '0');
     case 'UNIQUE_COUNT':
       if (!uniqueValues) throw new Error('quantityOf: UNIQUE_COUNT needs the distinct values');
       return String(uniqueValues.size);
