@@ -3,6 +3,13 @@
 // The same partial state is kept per hourly rollup and merged across hours, so a period's value
 // never depends on how its events were batched: fold and merge are associative and commutative.
 import Big from 'big.js';
+
+// A Big constructor of this module's own whose toString never switches to exponent notation
+// (the default one prints 1e+21 and 1e-7): contracts' decimal strings are plain digits. Every
+// decimal the folds make is one of its instances, so printing one needs no conversion.
+const Plain = Big();
+Plain.PE = 1e6;
+Plain.NE = -1e6;
 import type { Aggregation } from '@usageflow/contracts';
 
 /** What a fold needs of one event. */
@@ -31,7 +38,7 @@ export interface UsageFold {
 }
 
 export function emptyFold(): UsageFold {
-  return { count: 0, sum: new Big(0), max: null, latest: null };
+  return { count: 0, sum: new Plain(0), max: null, latest: null };
 }
 
 /**
@@ -50,7 +57,7 @@ export function isLater(a: { ts: number; eventId: string }, b: { ts: number; eve
 
 /** Folds one event into `fold` (mutates it, for the hot path) and returns it. */
 export function foldEvent(fold: UsageFold, event: FoldableEvent): UsageFold {
-  const amount = new Big(event.amount);
+  const amount = new Plain(event.amount);
   fold.count += 1;
   fold.sum = fold.sum.plus(amount);
   if (fold.max === null || amount.gt(fold.max)) fold.max = amount;
@@ -76,15 +83,9 @@ export function foldUniqueValue(values: Set<string>, value: unknown): Set<string
   return values;
 }
 
-// A Big constructor of this module's own whose toString never switches to exponent notation
-// (the default one prints 1e+21 and 1e-7): contracts' decimal strings are plain digits.
-const Plain = Big();
-Plain.PE = 1e6;
-Plain.NE = -1e6;
-
 /** A decimal in the contracts' canonical form: no exponent, no trailing fraction zeros ("2.50" -> "2.5"). */
 export function canonicalDecimal(value: Big | string): string {
-  return new Plain(value).toString();
+  return (value instanceof Plain ? value : new Plain(value)).toString();
 }
 
 /**
@@ -113,6 +114,6 @@ export function quantityOf(aggregation: Aggregation, fold: UsageFold, uniqueValu
  * value, never negative (a MAX below the billed maximum adds nothing).
  */
 export function lateIncrease(billed: string, current: string): string {
-  const delta = new Big(current).minus(new Big(billed));
+  const delta = new Plain(current).minus(billed);
   return delta.gt(0) ? canonicalDecimal(delta) : '0';
 }
