@@ -78,6 +78,7 @@ const OPTIONS = /** @type {const} */ ({
   'produce-batch': [4000, 'records per produce request'],
   'copy-batch': [5000, 'rows per COPY statement of the baseline'],
   'stall-seconds': [60, 'fail a drain that commits nothing for this long'],
+  replicas: [1, 'service processes in the consumer group, sharing the partitions (scale-out)'],
   'service-node-args': ['', 'extra node options of the service, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"'],
   'no-live': [false, 'skip the live phase'],
   'no-baseline': [false, 'skip the COPY baseline (no ratio)'],
@@ -151,13 +152,14 @@ function postgresCpuSec() {
 }
 
 /**
- * CPU of the service, Postgres and the broker, and how busy the machine was, between `start()`
- * and `stop()`; the service's highest VmRSS meanwhile (polled every 100 ms).
- * @param {number} servicePid
+ * CPU of the service (all its processes), Postgres and the broker, and how busy the machine was,
+ * between `start()` and `stop()`; the highest VmRSS of one service process meanwhile (polled
+ * every 100 ms).
+ * @param {number[]} servicePids
  * @param {number | null} brokerPid
  */
-function cpuWindow(servicePid, brokerPid) {
-  const w = processWindow([servicePid], brokerPid, { postgres: postgresCpuSec });
+function cpuWindow(servicePids, brokerPid) {
+  const w = processWindow(servicePids, brokerPid, { postgres: postgresCpuSec });
   return {
     stop() {
       const r = w.stop();
@@ -263,29 +265,53 @@ function runProducer(cfg, label, track) {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Starts `node services/aggregation/dist/main.js` on the round's schema and topic, with its log
- * in a file (no pipe through this process: the runner takes no CPU from the service). Resolves
- * at once; `ready()` waits for /readyz 200.
- * @param {{ main: string, nodeArgs: string, databaseUrl: string, brokers: string[], schema: string, topic: string, groupId: string, port: number, logFile: string }} o
+ * Starts `replicas` processes of `node services/aggregation/dist/main.js` on the round's schema
+ * and topic, in one consumer group, each with its log in a file (no pipe through this process:
+ * the runner takes no CPU from the service). Resolves at once; `ready()` waits for every
+ * /readyz 200. The group answers like one process: alive while all are, stopped together.
+ * @param {{ main: string, nodeArgs: string, databaseUrl: string, brokers: string[], schema: string, topic: string, groupId: string, replicas: number, logFile: string }} o
  */
-function startService(o) {
-  return startProcess({
-    name: 'service',
-    main: o.main,
-    nodeArgs: o.nodeArgs,
-    port: o.port,
-    logFile: o.logFile,
-    env: {
-      DATABASE_URL: o.databaseUrl,
-      DATABASE_SCHEMA: o.schema,
-      KAFKA_BROKERS: o.brokers.join(','),
-      PORT: String(o.port),
-      LOG_LEVEL: 'warn',
-      MIGRATE_ON_START: 'true',
-      AGGREGATION_USAGE_TOPIC: o.topic,
-      AGGREGATION_GROUP_ID: o.groupId,
+async function startService(o) {
+  const processes = [];
+  for (let i = 0; i < o.replicas; i++) {
+    const port = /** @type {number} */ (await freePort());
+    processes.push({
+      port,
+      proc: startProcess({
+        name: o.replicas === 1 ? 'service' : `service ${i + 1}`,
+        main: o.main,
+        nodeArgs: o.nodeArgs,
+        port,
+        logFile: o.replicas === 1 ? o.logFile : o.logFile.replace(/\.log$/, `-${i + 1}.log`),
+        env: {
+          DATABASE_URL: o.databaseUrl,
+          DATABASE_SCHEMA: o.schema,
+          KAFKA_BROKERS: o.brokers.join(','),
+          PORT: String(port),
+          LOG_LEVEL: 'warn',
+          MIGRATE_ON_START: 'true',
+          AGGREGATION_USAGE_TOPIC: o.topic,
+          AGGREGATION_GROUP_ID: o.groupId,
+        },
+      }),
+    });
+    // NOTE: one at a time until ready: concurrent first starts would race on the migrations.
+    if (i === 0 && o.replicas > 1) await processes[0].proc.ready();
+  }
+  const procs = processes.map((p) => p.proc);
+  return {
+    pids: procs.map((p) => p.pid),
+    ports: processes.map((p) => p.port),
+    alive: () => procs.every((p) => p.alive()),
+    tail: () => procs.map((p) => p.tail()).join('\n'),
+    ready: async () => {
+      for (const p of procs) await p.ready();
     },
-  });
+    stop: async () => {
+      const stopped = await Promise.all(procs.map((p) => p.stop()));
+      return stopped.find((x) => x && x.code !== 0) ?? stopped[0];
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -782,11 +808,10 @@ async function main() {
         log(`    note: the machine was ${fmt(loadBefore * 100, 0)}% busy just before the drain (other processes)`);
       const logFile = path.join(os.tmpdir(), `bench-aggregation-${runId}-r${round}.log`);
       logFiles.push(logFile);
-      const port = /** @type {number} */ (await freePort());
       scratch.schemas.push(schema);
       scratch.groups.push(groupId);
       const spawnedAt = performance.now();
-      service = startService({
+      service = await startService({
         main: serviceMain,
         nodeArgs: s['service-node-args'],
         databaseUrl,
@@ -794,11 +819,13 @@ async function main() {
         schema,
         topic,
         groupId,
-        port,
+        replicas: s.replicas,
         logFile,
       });
       const svc = service;
-      log(`${tag}: drain — service pid ${svc.pid} on port ${port}, schema ${schema}, group ${groupId}...`);
+      log(
+        `${tag}: drain — service pid ${svc.pids.join(', ')} on port ${svc.ports.join(', ')}, schema ${schema}, group ${groupId}...`,
+      );
       // Watched from the spawn on: the consumer may commit before /readyz says 200. CPU is counted
       // from the first commit, like the events (start-up, migrations and replays are not in it).
       /** @type {ReturnType<typeof cpuWindow> | null} */
@@ -811,7 +838,7 @@ async function main() {
         stallSec: s['stall-seconds'],
         alive: svc.alive,
         label: 'drain',
-        onFirst: () => (cpu = cpuWindow(svc.pid, brokerPid)),
+        onFirst: () => (cpu = cpuWindow(svc.pids, brokerPid)),
       });
       drainDone.catch(() => undefined); // awaited below; an early failure must not be unhandled
       await svc.ready();
@@ -861,7 +888,7 @@ async function main() {
           `${tag}: live — ${fmtInt(rate)} records/s for ${s['live-seconds']} s and a probe every ${s['probe-ms']} ms ` +
             `(accepted → visible in usage_rollups, polled every ${s['poll-ms']} ms)...`,
         );
-        const liveCpu = cpuWindow(svc.pid, brokerPid);
+        const liveCpu = cpuWindow(svc.pids, brokerPid);
         const probe = await startProbe({
           brokers,
           topic,
@@ -934,7 +961,7 @@ async function main() {
         if (!lv.ok) problems.push(`${tag} live: ${describeCheck(lv)}`);
       }
 
-      r.hwmKb = vmHwmKb(svc.pid);
+      r.hwmKb = Math.max(0, ...svc.pids.map((pid) => vmHwmKb(pid) ?? 0)) || null;
       const stopped = await svc.stop();
       service = null;
       if (stopped && stopped.code !== 0)
