@@ -179,4 +179,37 @@ describe('period summaries', () => {
     const after = await readTopic(agg.kafka, agg.topics.summaries, { count: 5, settleMs: 2_000 });
     expect(after).toHaveLength(5);
   }, 90_000);
+
+  it('are not held up by closings that wait for a plan nobody defined', async () => {
+    // more closings than one summarizing pass looks at, all older and all for an unknown plan
+    await agg.db.raw(
+      `insert into period_closings (subscription_id, period_start, period_end, organization_id, customer_id, plan_code,
+                                    plan_version, high_water_marks, closed_at, closing_event_id)
+       select gen_random_uuid(), ?, ?, ?, 'ghost_customer', 'ghost', 1, '[]'::jsonb, ?, gen_random_uuid()
+         from generate_series(1, 150)`,
+      [MARCH.start, MARCH.end, agg.organizationId, '2025-01-01T00:00:00.000Z'],
+    );
+    await agg.closePeriod({
+      subscriptionId,
+      customerId: 'user_123',
+      planCode: 'pro',
+      planVersion: 1,
+      period: APRIL,
+      closedAt: at(APRIL.end, 3_600_000),
+      graceEndsAt: at(APRIL.end, 3_600_000),
+      usageHighWaterMarks: await agg.marks(),
+      nextPeriod: null,
+    });
+    const april = await waitFor('April to be summarized past the waiting closings', async () =>
+      agg
+        .db('period_closings')
+        .where({ subscription_id: subscriptionId, period_start: new Date(APRIL.start) })
+        .whereNotNull('summarized_at')
+        .first(),
+    );
+    expect(april.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(
+      await agg.db('period_closings').where({ plan_code: 'ghost' }).whereNotNull('summarized_at').first(),
+    ).toBeUndefined();
+  }, 60_000);
 });

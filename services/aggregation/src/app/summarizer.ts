@@ -147,8 +147,7 @@ export class Summarizer {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = true;
-  /** Closings already reported as waiting for their plan or metrics (reported once, not every tick). */
-  private readonly waiting = new Set<string>();
+  private lastWaitingReport = 0;
 
   constructor(
     private readonly ctx: AggregationContext,
@@ -192,14 +191,48 @@ export class Summarizer {
     }
   }
 
+  /** Says, at most once a minute, how many closings wait for their plan or metrics to be defined. */
+  private async reportWaiting(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastWaitingReport < 60_000) return;
+    this.lastWaitingReport = now;
+    const { rows } = await this.ctx.db.raw<{ rows: Array<{ n: string }> }>(
+      `select count(*) as n from period_closings c
+        where c.summarized_at is null
+          and not exists (select 1 from plan_versions p
+                           where p.organization_id = c.organization_id and p.code = c.plan_code
+                             and p.version = c.plan_version
+                             and not exists (select 1 from unnest(p.metric_keys) as k(key)
+                                              where not exists (select 1 from metrics m
+                                                                 where m.organization_id = c.organization_id
+                                                                   and m.key = k.key)))`,
+    );
+    const waiting = Number(rows[0]!.n);
+    if (waiting > 0) {
+      this.ctx.logger.warn(
+        { waiting },
+        'closed periods wait for their plan version or one of its metrics to be defined',
+      );
+    }
+  }
+
   /** Takes every summary that is due now; returns how many were taken. */
   async runOnce(): Promise<number> {
-    const pending = await this.ctx
-      .db('period_closings')
-      .whereNull('summarized_at')
-      .orderBy([{ column: 'closed_at' }, { column: 'subscription_id' }])
-      .limit(this.options.batchSize ?? 100)
-      .select<ClosingRow[]>();
+    // Only closings whose plan version and every metric of it are known: one that waits for a
+    // definition must not hold up the closings behind it.
+    const { rows: pending } = await this.ctx.db.raw<{ rows: ClosingRow[] }>(
+      `select c.* from period_closings c
+         join plan_versions p
+           on p.organization_id = c.organization_id and p.code = c.plan_code and p.version = c.plan_version
+        where c.summarized_at is null
+          and not exists (select 1 from unnest(p.metric_keys) as k(key)
+                           where not exists (select 1 from metrics m
+                                              where m.organization_id = c.organization_id and m.key = k.key))
+        order by c.closed_at, c.subscription_id
+        limit ?`,
+      [this.options.batchSize ?? 100],
+    );
+    await this.reportWaiting();
     if (pending.length === 0) return 0;
     const progress = await readProgress(this.ctx.db, this.options.usageTopic);
     const due = pending.filter((c) => hasReached(c.high_water_marks, progress));
@@ -222,13 +255,6 @@ export class Summarizer {
       let taken = 0;
       for (const closing of ours) {
         if (await summarize(this.ctx, trx, closing, this.options.summariesTopic)) taken++;
-        else if (!this.waiting.has(closing.closing_event_id)) {
-          this.waiting.add(closing.closing_event_id);
-          this.ctx.logger.warn(
-            { subscriptionId: closing.subscription_id, planCode: closing.plan_code, planVersion: closing.plan_version },
-            'summary waits for its plan version or a metric of it to be defined',
-          );
-        }
       }
       if (taken > 0) this.ctx.logger.info({ taken }, 'periods summarized');
       return taken;
