@@ -3,6 +3,9 @@ import { ConsumerRunner, type EventProducer, type Kafka } from '@usageflow/kafka
 import type { Logger } from '@usageflow/telemetry';
 import type { Knex } from 'knex';
 
+/** The event of each type in `T`: a union of envelopes, one per type (EventOf of a union is one envelope). */
+type EventsOf<T extends EventType> = T extends EventType ? EventOf<T> : never;
+
 /** What the inbox needs to know of a consumed event. */
 export interface InboxEntry {
   eventId: string;
@@ -42,9 +45,10 @@ export async function claimInbox<E extends InboxEntry>(
 }
 
 /**
- * A consumer that applies the events of one type exactly once: each batch's events of `type`
- * are claimed in the inbox (under `groupId`) and applied in the same transaction, so a
+ * A consumer that applies the events of the given type(s) exactly once: each batch's events of
+ * `type` are claimed in the inbox (under `groupId`) and applied in the same transaction, so a
  * redelivered batch changes nothing. Events of other types on the topics are skipped.
+ * `onApplied` runs after a batch that applied something committed.
  */
 export function inboxConsumer<T extends EventType>(options: {
   db: Knex;
@@ -52,11 +56,13 @@ export function inboxConsumer<T extends EventType>(options: {
   producer: EventProducer;
   logger: Logger;
   groupId: string;
-  topics: string[];
-  type: T;
-  apply: (trx: Knex.Transaction, event: EventOf<T>) => Promise<void>;
+  topics: readonly string[];
+  type: T | readonly T[];
+  apply: (trx: Knex.Transaction, event: EventsOf<T>) => Promise<unknown>;
+  onApplied?: () => void;
 }): ConsumerRunner {
-  const { db, groupId, type, apply } = options;
+  const { db, groupId, apply } = options;
+  const types: readonly string[] = typeof options.type === 'string' ? [options.type] : options.type;
   return new ConsumerRunner({
     kafka: options.kafka,
     producer: options.producer,
@@ -65,14 +71,17 @@ export function inboxConsumer<T extends EventType>(options: {
     logger: options.logger,
     handle: async (messages) => {
       const entries = messages.flatMap((m) =>
-        m.event.type === type
+        types.includes(m.event.type)
           ? [{ eventId: m.event.id, topic: m.topic, partition: m.partition, offset: m.offset, event: m.event }]
           : [],
       );
       if (entries.length === 0) return;
-      await db.transaction(async (trx) => {
-        for (const { event } of await claimInbox(trx, groupId, entries)) await apply(trx, event as EventOf<T>);
+      const applied = await db.transaction(async (trx) => {
+        const fresh = await claimInbox(trx, groupId, entries);
+        for (const { event } of fresh) await apply(trx, event as EventsOf<T>);
+        return fresh.length;
       });
+      if (applied > 0) options.onApplied?.();
     },
   });
 }

@@ -44,7 +44,7 @@ export function buildAggregation(deps: AggregationDeps) {
     ...deps,
     groupPrefix: settings.groupPrefix,
     topics: { ...DEFAULT_PROJECTION_TOPICS, ...deps.topics },
-    onClosing: () => summarizer.nudge(),
+    onApplied: () => summarizer.nudge(),
   })) {
     workers.push({ name: 'projection', start: () => consumer.start(), stop: () => consumer.stop() });
   }

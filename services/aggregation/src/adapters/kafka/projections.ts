@@ -1,45 +1,23 @@
 // The projection consumers: catalog (metrics, plan versions) and subscriptions (periods and
-// their closings). Each batch's events are claimed in the inbox and applied in one transaction.
-import { TOPICS, type DomainEvent } from '@usageflow/contracts';
-import { claimInbox, type Knex } from '@usageflow/db';
-import { ConsumerRunner, type EventProducer, type Kafka } from '@usageflow/kafka';
+// their closings), each applied exactly once through the inbox.
+import { TOPICS } from '@usageflow/contracts';
+import { inboxConsumer } from '@usageflow/db';
+import type { ConsumerRunner, EventProducer, Kafka } from '@usageflow/kafka';
 import type { Logger } from '@usageflow/telemetry';
 import type { AggregationContext } from '../../app/context';
 import { applyCatalogEvent, applySubscriptionEvent } from '../../app/projections';
 
-/** A consumer that applies every event of `topics` through `apply`, exactly once. */
-function projectionConsumer(options: {
-  ctx: AggregationContext;
-  kafka: Kafka;
-  producer: EventProducer;
-  logger: Logger;
-  groupId: string;
-  topics: readonly string[];
-  apply: (trx: Knex.Transaction, event: DomainEvent) => Promise<unknown>;
-  onApplied?: () => void;
-}): ConsumerRunner {
-  const { ctx, groupId } = options;
-  return new ConsumerRunner({
-    kafka: options.kafka,
-    producer: options.producer,
-    groupId,
-    topics: options.topics,
-    logger: options.logger.child({ component: groupId }),
-    handle: async (messages) => {
-      const entries = messages.map((m) => ({
-        eventId: m.event.id,
-        topic: m.topic,
-        partition: m.partition,
-        offset: m.offset,
-        event: m.event,
-      }));
-      await ctx.db.transaction(async (trx: Knex.Transaction) => {
-        for (const { event } of await claimInbox(trx, groupId, entries)) await options.apply(trx, event);
-      });
-      options.onApplied?.();
-    },
-  });
-}
+/** The catalog events aggregation keeps (customers and plan archival change nothing here). */
+const CATALOG_TYPES = ['metric.created', 'metric.updated', 'plan.created', 'plan.updated'] as const;
+
+/** The subscription events that move a subscription's period or status. */
+const SUBSCRIPTION_TYPES = [
+  'subscription.created',
+  'subscription.period_closed',
+  'subscription.suspended',
+  'subscription.reactivated',
+  'subscription.cancelled',
+] as const;
 
 export interface ProjectionTopics {
   catalog: string;
@@ -51,7 +29,7 @@ export const DEFAULT_PROJECTION_TOPICS: ProjectionTopics = {
   subscriptions: TOPICS.subscriptions,
 };
 
-/** The catalog and subscriptions consumers; `onClosing` runs after a batch that may hold closings. */
+/** The catalog and subscriptions consumers; `onApplied` runs after a batch that changed either. */
 export function projectionConsumers(options: {
   ctx: AggregationContext;
   kafka: Kafka;
@@ -59,23 +37,26 @@ export function projectionConsumers(options: {
   logger: Logger;
   groupPrefix: string;
   topics: ProjectionTopics;
-  onClosing: () => void;
+  /** A closing, or a plan or metric it waited for, may make a summary due. */
+  onApplied: () => void;
 }): ConsumerRunner[] {
+  const common = { ...options, db: options.ctx.db };
   return [
-    projectionConsumer({
-      ...options,
+    inboxConsumer<(typeof CATALOG_TYPES)[number]>({
+      ...common,
+      logger: options.logger.child({ component: 'catalog-projection' }),
       groupId: `${options.groupPrefix}.catalog`,
       topics: [options.topics.catalog],
+      type: CATALOG_TYPES,
       apply: applyCatalogEvent,
-      // a plan or metric arriving late may unblock a waiting summary
-      onApplied: options.onClosing,
     }),
-    projectionConsumer({
-      ...options,
+    inboxConsumer<(typeof SUBSCRIPTION_TYPES)[number]>({
+      ...common,
+      logger: options.logger.child({ component: 'subscriptions-projection' }),
       groupId: `${options.groupPrefix}.subscriptions`,
       topics: [options.topics.subscriptions],
+      type: SUBSCRIPTION_TYPES,
       apply: applySubscriptionEvent,
-      onApplied: options.onClosing,
     }),
   ];
 }
