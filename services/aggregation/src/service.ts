@@ -57,7 +57,7 @@ export function buildAggregation(deps: AggregationDeps) {
       concurrency: settings.concurrency,
       fetchMaxBytes: settings.fetchMaxBytes,
       summariesTopic: deps.topics?.summaries,
-      onProgress: () => summarizer.nudge(),
+      onProgress: () => summarizer.progressed(),
     });
     workers.push({ name: 'usage-consumer', start: () => consumer.start(), stop: () => consumer.stop() });
   }

@@ -148,6 +148,8 @@ export class Summarizer {
   private again = false;
   private stopped = true;
   private lastWaitingReport = 0;
+  /** Whether the last look found closings whose marks the usage consumer has not reached yet. */
+  private awaitingProgress = false;
 
   constructor(
     private readonly ctx: AggregationContext,
@@ -165,7 +167,15 @@ export class Summarizer {
     await this.running;
   }
 
-  /** Looks now (a closing arrived, or the usage consumer moved on). */
+  /**
+   * The usage consumer stored a batch: look now only if a known closing waits for progress.
+   * (Called after every batch: most of the time nothing waits, and this costs no query.)
+   */
+  progressed(): void {
+    if (this.awaitingProgress) this.nudge();
+  }
+
+  /** Looks now (a closing, or a plan or metric it waited for, arrived). */
   nudge(): void {
     if (this.stopped) return;
     if (this.running) this.again = true;
@@ -233,9 +243,11 @@ export class Summarizer {
       [this.options.batchSize ?? 100],
     );
     await this.reportWaiting();
+    this.awaitingProgress = false;
     if (pending.length === 0) return 0;
     const progress = await readProgress(this.ctx.db, this.options.usageTopic);
     const due = pending.filter((c) => hasReached(c.high_water_marks, progress));
+    this.awaitingProgress = due.length < pending.length;
     if (due.length === 0) return 0;
     return this.ctx.db.transaction(async (trx: Knex.Transaction) => {
       // NOTE: SHARE mode waits for the batches storing events now and holds off new ones until
