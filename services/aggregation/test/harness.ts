@@ -15,6 +15,18 @@ import { buildAggregation } from '../src/service';
 
 export type Aggregation = Awaited<ReturnType<typeof startAggregation>>;
 
+/** A fresh schema holding every table the service migrates at start (as `runService` does). */
+export async function aggregationDatabase(prefix: string) {
+  const database = await testDatabase(prefix);
+  await migrate(database.db, database.schema, [
+    ...messagingMigrations,
+    idempotencyMigration,
+    ...serviceAuthMigrations,
+    ...aggregationMigrations,
+  ]);
+  return database;
+}
+
 /** A running service instance over shared topics and schema (a test may start several in turn). */
 async function startInstance(
   shared: { db: Knex; kafka: Kafka; producer: EventProducer; topics: Topics; groupPrefix: string },
@@ -69,13 +81,7 @@ interface Topics {
 /** Starts the service with fresh topics and schema; `startUsage: false` holds the usage consumer back. */
 export async function startAggregation(options: { startUsage?: boolean } = {}) {
   const logger = testLogger('aggregation');
-  const { db, schema, drop } = await testDatabase('agg');
-  await migrate(db, schema, [
-    ...messagingMigrations,
-    idempotencyMigration,
-    ...serviceAuthMigrations,
-    ...aggregationMigrations,
-  ]);
+  const { db, drop } = await aggregationDatabase('agg');
   const kafka = testKafka(logger);
   const producer = new EventProducer(kafka, { logger });
   await producer.connect();

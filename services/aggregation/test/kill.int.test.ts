@@ -3,15 +3,14 @@
 // job. Whatever the kill interrupted (a transaction in flight, an offset commit not yet made),
 // every event is stored and rolled up exactly once.
 import { buildEvent, type DomainEvent } from '@usageflow/contracts';
-import { messagingMigrations, migrate } from '@usageflow/db';
 import { EventProducer, encodeEvent, highWaterMarks } from '@usageflow/kafka';
-import { testDatabase, testInfra, testKafka, testLogger, testTopic, uniqueName, waitFor } from '@usageflow/testkit';
+import { testInfra, testKafka, testLogger, testTopic, uniqueName, waitFor } from '@usageflow/testkit';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { aggregationMigrations } from '../src/adapters/db/migrations';
+import { aggregationDatabase } from './harness';
 
 const MAIN = join(__dirname, '..', 'dist', 'main.js');
 const N = 10_000;
@@ -33,8 +32,7 @@ describe('a consumer process killed mid-batch', () => {
   it('loses and doubles nothing: a new process finishes what the killed one started', async () => {
     expect(existsSync(MAIN)).toBe(true); // `npm test` builds before it tests
     const logger = testLogger('aggregation-kill');
-    const { db, schema, drop } = await testDatabase('aggkill');
-    await migrate(db, schema, [...messagingMigrations, ...aggregationMigrations]);
+    const { db, schema, drop } = await aggregationDatabase('aggkill');
     const kafka = testKafka(logger);
     const topic = await testTopic(kafka, 'usage-kill', 3);
     const producer = new EventProducer(kafka, { logger });

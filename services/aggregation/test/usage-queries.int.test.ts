@@ -2,15 +2,15 @@
 // periods that start and end mid-hour (edges read from the events, exactly), LATEST's tie broken
 // by event id bytewise, UNIQUE_COUNT distinct across hours, the metric filter, range buckets by
 // hour and day across customers, range refusals, tenancy, and who may read.
-import { seedIdentityProjection, serviceAuth, serviceAuthMigrations } from '@usageflow/auth';
-import { createDatabase, messagingMigrations, migrate, type Knex } from '@usageflow/db';
-import { createHttpApp, idempotencyMigration, startHttpServer, type RunningServer } from '@usageflow/http';
+import { seedIdentityProjection, serviceAuth } from '@usageflow/auth';
+import { createDatabase, type Knex } from '@usageflow/db';
+import { createHttpApp, startHttpServer, type RunningServer } from '@usageflow/http';
 import { EventProducer } from '@usageflow/kafka';
-import { httpCall, testDatabase, testInfra, testKafka, testLogger, type HttpCallOptions } from '@usageflow/testkit';
+import { httpCall, testInfra, testKafka, testLogger, type HttpCallOptions } from '@usageflow/testkit';
 import { randomUUID } from 'node:crypto';
-import { aggregationMigrations } from '../src/adapters/db/migrations';
 import { usageRoutes } from '../src/adapters/http/routes';
 import type { AggregationContext } from '../src/app/context';
+import { aggregationDatabase } from './harness';
 
 let db: Knex;
 /** The service's own connections, in a session time zone half an hour off UTC. */
@@ -26,13 +26,7 @@ const api = (path: string, o?: HttpCallOptions) => httpCall(baseUrl, 'GET', path
 
 beforeAll(async () => {
   const logger = testLogger('aggregation');
-  ({ db, schema, drop } = await testDatabase('aggregation'));
-  await migrate(db, schema, [
-    ...messagingMigrations,
-    idempotencyMigration,
-    ...serviceAuthMigrations,
-    ...aggregationMigrations,
-  ]);
+  ({ db, schema, drop } = await aggregationDatabase('aggregation'));
   // The projection is seeded below: no consumer, so the client and producer never connect.
   const kafka = testKafka(logger);
   const producer = new EventProducer(kafka, { logger });
