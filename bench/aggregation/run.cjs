@@ -38,7 +38,7 @@ const { parseOptions } = require('../lib/cli.cjs');
 const { logger, fmtInt, fmt, med, table } = require('../lib/output.cjs');
 const { machineFacts, localBrokerPid } = require('../lib/machine.cjs');
 const { CLK_TCK, vmHwmKb, backgroundLoad, cpuWindow: processWindow } = require('../lib/proc.cjs');
-const { ensureBuilt, freePort, startService: startProcess } = require('../lib/service.cjs');
+const { ensureBuilt, freePort, replicaLog, startGroup, startService: startProcess } = require('../lib/service.cjs');
 const { forkWorker } = require('../lib/worker.cjs');
 const ev = require('./events.cjs');
 
@@ -272,46 +272,30 @@ function runProducer(cfg, label, track) {
  * @param {{ main: string, nodeArgs: string, databaseUrl: string, brokers: string[], schema: string, topic: string, groupId: string, replicas: number, logFile: string }} o
  */
 async function startService(o) {
-  const processes = [];
-  for (let i = 0; i < o.replicas; i++) {
+  return startGroup(o.replicas, async (i) => {
     const port = /** @type {number} */ (await freePort());
-    processes.push({
+    const logFile = replicaLog(o.logFile, i);
+    const proc = startProcess({
+      name: o.replicas === 1 ? 'service' : `service ${i + 1}`,
+      main: o.main,
+      nodeArgs: o.nodeArgs,
       port,
-      proc: startProcess({
-        name: o.replicas === 1 ? 'service' : `service ${i + 1}`,
-        main: o.main,
-        nodeArgs: o.nodeArgs,
-        port,
-        logFile: o.replicas === 1 ? o.logFile : o.logFile.replace(/\.log$/, `-${i + 1}.log`),
-        env: {
-          DATABASE_URL: o.databaseUrl,
-          DATABASE_SCHEMA: o.schema,
-          KAFKA_BROKERS: o.brokers.join(','),
-          PORT: String(port),
-          LOG_LEVEL: 'warn',
-          MIGRATE_ON_START: 'true',
-          AGGREGATION_USAGE_TOPIC: o.topic,
-          AGGREGATION_GROUP_ID: o.groupId,
-        },
-      }),
+      logFile,
+      env: {
+        DATABASE_URL: o.databaseUrl,
+        DATABASE_SCHEMA: o.schema,
+        KAFKA_BROKERS: o.brokers.join(','),
+        PORT: String(port),
+        LOG_LEVEL: 'warn',
+        MIGRATE_ON_START: 'true',
+        AGGREGATION_USAGE_TOPIC: o.topic,
+        AGGREGATION_GROUP_ID: o.groupId,
+      },
     });
     // NOTE: one at a time until ready: concurrent first starts would race on the migrations.
-    if (i === 0 && o.replicas > 1) await processes[0].proc.ready();
-  }
-  const procs = processes.map((p) => p.proc);
-  return {
-    pids: procs.map((p) => p.pid),
-    ports: processes.map((p) => p.port),
-    alive: () => procs.every((p) => p.alive()),
-    tail: () => procs.map((p) => p.tail()).join('\n'),
-    ready: async () => {
-      for (const p of procs) await p.ready();
-    },
-    stop: async () => {
-      const stopped = await Promise.all(procs.map((p) => p.stop()));
-      return stopped.find((x) => x && x.code !== 0) ?? stopped[0];
-    },
-  };
+    if (i === 0 && o.replicas > 1) await proc.ready();
+    return { proc, port, logFile };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -807,7 +791,6 @@ async function main() {
       if (loadBefore !== null && loadBefore > 0.15)
         log(`    note: the machine was ${fmt(loadBefore * 100, 0)}% busy just before the drain (other processes)`);
       const logFile = path.join(os.tmpdir(), `bench-aggregation-${runId}-r${round}.log`);
-      logFiles.push(logFile);
       scratch.schemas.push(schema);
       scratch.groups.push(groupId);
       const spawnedAt = performance.now();
@@ -823,6 +806,7 @@ async function main() {
         logFile,
       });
       const svc = service;
+      logFiles.push(...svc.logFiles);
       log(
         `${tag}: drain — service pid ${svc.pids.join(', ')} on port ${svc.ports.join(', ')}, schema ${schema}, group ${groupId}...`,
       );

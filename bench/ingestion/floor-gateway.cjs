@@ -16,7 +16,8 @@
  * says how much the Node client plus HTTP and JSON cost before any gateway logic.
  *
  * Environment: KAFKA_BROKERS, FLOOR_TOPIC, FLOOR_RECORD_BYTES (key + value + headers), PORT.
- * Prints `ready <port>` on stdout once the topic's metadata is loaded.
+ * Listens once the topic's metadata is loaded; `GET /readyz` then answers 200, as the services'
+ * does, so the benchmark starts it like one.
  */
 const http = require('node:http');
 const { randomUUID } = require('node:crypto');
@@ -74,6 +75,10 @@ function settle(/** @type {typeof queue} */ batch, /** @type {unknown} */ err) {
 }
 
 const server = http.createServer((req, res) => {
+  if (req.method === 'GET') {
+    res.writeHead(req.url === '/readyz' ? 200 : 404).end();
+    return;
+  }
   /** @type {Buffer[]} */
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
@@ -93,7 +98,7 @@ const server = http.createServer((req, res) => {
 });
 
 producer.metadata({ topics: [topic] }).then(
-  () => server.listen(port, '127.0.0.1', () => process.stdout.write(`ready ${port}\n`)),
+  () => server.listen(port, '127.0.0.1'),
   (/** @type {unknown} */ err) => {
     console.error(err);
     process.exit(1);

@@ -21,7 +21,6 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { spawn } = require('node:child_process');
 const { randomBytes, randomUUID } = require('node:crypto');
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -33,7 +32,7 @@ const { parseOptions } = require('../lib/cli.cjs');
 const { logger, fmtInt, fmt, med, table } = require('../lib/output.cjs');
 const { machineFacts, localBrokerPid } = require('../lib/machine.cjs');
 const { vmHwmKb, backgroundLoad, cpuWindow } = require('../lib/proc.cjs');
-const { ensureBuilt, freePort, startService } = require('../lib/service.cjs');
+const { ensureBuilt, freePort, replicaLog, startGroup, startService } = require('../lib/service.cjs');
 const { forkWorker } = require('../lib/worker.cjs');
 
 const GATEWAY_MAIN = path.join(ROOT, 'services', 'ingestion', 'dist', 'main.js');
@@ -303,34 +302,11 @@ async function startGateway(s, brokers, port, logFile) {
  * @param {string} logFile
  */
 async function startGateways(s, brokers, firstPort, logFile) {
-  /** @type {Array<Awaited<ReturnType<typeof startGateway>>>} */
-  const started = [];
-  const ports = [];
-  const logFiles = [];
-  try {
-    for (let i = 0; i < s.gateways; i++) {
-      const port = i === 0 ? firstPort : /** @type {number} */ (await freePort());
-      const file = i === 0 ? logFile : logFile.replace(/\.log$/, `-${i}.log`);
-      started.push(await startGateway(s, brokers, port, file));
-      ports.push(port);
-      logFiles.push(file);
-    }
-  } catch (err) {
-    await Promise.all(started.map((g) => g.stop()));
-    throw err;
-  }
-  return {
-    pids: started.map((g) => g.pid),
-    ports,
-    logFiles,
-    alive: () => started.every((g) => g.alive()),
-    tail: () => started.map((g) => g.tail()).join('\n---\n'),
-    /** Stops every gateway; resolves with the first exit that was not a clean one (or the first exit). */
-    async stop() {
-      const exits = await Promise.all(started.map((g) => g.stop()));
-      return exits.find((e) => e && e.code !== 0) ?? exits[0] ?? null;
-    },
-  };
+  return startGroup(s.gateways, async (i) => {
+    const port = i === 0 ? firstPort : /** @type {number} */ (await freePort());
+    const file = replicaLog(logFile, i);
+    return { proc: await startGateway(s, brokers, port, file), port, logFile: file };
+  });
 }
 
 /**
@@ -341,65 +317,26 @@ async function startGateways(s, brokers, firstPort, logFile) {
  * @param {string} topic
  * @param {number} recordBytes
  */
-async function startFloor(s, brokers, topic, recordBytes) {
-  /** @type {import('node:child_process').ChildProcess[]} */
-  const children = [];
-  const ports = [];
-  const stop = () =>
-    Promise.all(
-      children.map(
-        (c) =>
-          new Promise((resolve) => {
-            if (c.exitCode !== null || c.signalCode !== null) return resolve(undefined);
-            c.once('exit', resolve);
-            c.kill('SIGTERM');
-          }),
-      ),
-    );
-  try {
-    for (let i = 0; i < s.gateways; i++) {
-      const port = /** @type {number} */ (await freePort());
-      const child = spawn(process.execPath, [FLOOR], {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          ...process.env,
-          KAFKA_BROKERS: brokers.join(','),
-          FLOOR_TOPIC: topic,
-          FLOOR_RECORD_BYTES: String(recordBytes),
-          PORT: String(port),
-        },
-      });
-      children.push(child);
-      let output = '';
-      await new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`the floor gateway was not ready in 30 s: ${output}`)), 30_000);
-        const read = (/** @type {Buffer} */ chunk) => {
-          output += chunk;
-          if (output.includes(`ready ${port}`)) {
-            clearTimeout(timer);
-            resolve(undefined);
-          }
-        };
-        child.stdout?.on('data', read);
-        child.stderr?.on('data', read);
-        child.once('exit', (code) => {
-          clearTimeout(timer);
-          reject(new Error(`the floor gateway exited ${code}: ${output}`));
-        });
-      });
-      ports.push(port);
-    }
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return {
-    pids: children.map((c) => /** @type {number} */ (c.pid)),
-    ports,
-    alive: () => children.every((c) => c.exitCode === null && c.signalCode === null),
-    stop,
-  };
+async function startFloor(s, brokers, topic, recordBytes, logFile) {
+  return startGroup(s.gateways, async (i) => {
+    const port = /** @type {number} */ (await freePort());
+    const file = replicaLog(logFile, i);
+    const proc = startService({
+      name: 'floor gateway',
+      main: FLOOR,
+      nodeArgs: '',
+      port,
+      logFile: file,
+      env: {
+        KAFKA_BROKERS: brokers.join(','),
+        FLOOR_TOPIC: topic,
+        FLOOR_RECORD_BYTES: String(recordBytes),
+        PORT: String(port),
+      },
+    });
+    await proc.ready({ pollMs: 100, kill: true });
+    return { proc, port, logFile: file };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -690,7 +627,8 @@ async function main() {
         log(
           `${tag}: ${floorLabel} on floor-gateway.cjs (HTTP, JSON and the produce only), ${fmtInt(s['batch-requests'])} requests...`,
         );
-        const floor = await startFloor(s, brokers, topic, recordBytes);
+        const floorLog = logFile.replace(/\.log$/, `-floor-${round}.log`);
+        const floor = await startFloor(s, brokers, topic, recordBytes, floorLog);
         /** @type {Measured} */
         let f;
         try {
@@ -703,6 +641,7 @@ async function main() {
           f = await measure(floorLabel, batchLoad, target);
         } finally {
           await floor.stop();
+          for (const file of floor.logFiles) fs.rmSync(file, { force: true });
         }
         results.floor.push(f);
         log(`  ${describe(f)}`);
@@ -749,10 +688,7 @@ async function main() {
     );
   } finally {
     await cleanup();
-    const logFiles = [
-      logFile,
-      ...Array.from({ length: s.gateways - 1 }, (_, i) => logFile.replace(/\.log$/, `-${i + 1}.log`)),
-    ];
+    const logFiles = Array.from({ length: s.gateways }, (_, i) => replicaLog(logFile, i));
     if (s['keep-log'] || problems.length > 0) log(`gateway log kept: ${logFiles.join(', ')}`);
     else for (const file of logFiles) fs.rmSync(file, { force: true });
   }

@@ -142,4 +142,46 @@ function startService(o) {
   };
 }
 
-module.exports = { ensureBuilt, freePort, httpGet, startService };
+/**
+ * `count` processes started one after another by `start(i)` (which resolves with one
+ * startService() process and its port and log file, ready or not, as the caller needs), run
+ * side by side as replicas. The group answers like one process: alive while all are, `ready()`
+ * once all are, stopped together. If one fails to start, those already started are stopped.
+ * @param {number} count
+ * @param {(i: number) => Promise<{ proc: ReturnType<typeof startService>, port: number, logFile: string }>} start
+ */
+async function startGroup(count, start) {
+  /** @type {Array<{ proc: ReturnType<typeof startService>, port: number, logFile: string }>} */
+  const started = [];
+  const stop = async () => {
+    const exits = await Promise.all(started.map((p) => p.proc.stop()));
+    return exits.find((e) => e && e.code !== 0) ?? exits[0] ?? null;
+  };
+  try {
+    for (let i = 0; i < count; i++) started.push(await start(i));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const procs = started.map((p) => p.proc);
+  return {
+    pids: procs.map((p) => p.pid),
+    ports: started.map((p) => p.port),
+    logFiles: started.map((p) => p.logFile),
+    alive: () => procs.every((p) => p.alive()),
+    tail: () => procs.map((p) => p.tail()).join('\n---\n'),
+    /** @param {{ pollMs?: number, kill?: boolean }} [w] */
+    async ready(w) {
+      for (const p of procs) await p.ready(w);
+    },
+    /** Stops every process; resolves with the first exit that was not a clean one (or the first exit). */
+    stop,
+  };
+}
+
+/** The log file of replica `i` beside the first one's (`x.log`, `x-1.log`, ...). */
+function replicaLog(logFile, /** @type {number} */ i) {
+  return i === 0 ? logFile : logFile.replace(/\.log$/, `-${i}.log`);
+}
+
+module.exports = { ensureBuilt, freePort, httpGet, replicaLog, startGroup, startService };
