@@ -13,7 +13,7 @@ import {
 } from '@usageflow/contracts';
 import { iso, type Knex, type TimestampValue } from '@usageflow/db';
 import { commonErrors, defineErrors, type FieldProblem } from '@usageflow/http';
-import { canonicalDecimal } from '../domain/fold';
+import { quantityFrom, type QuantityParts } from '../domain/fold';
 import type { AggregationContext, Caller } from './context';
 
 /** The usage queries' error codes: stable API, never renamed or reused. */
@@ -23,30 +23,6 @@ export const usageQueryErrors = defineErrors({
   USAGE_RANGE_EMPTY: { status: 400, title: 'The range must end after it starts' },
   USAGE_RANGE_TOO_LONG: { status: 400, title: 'The range has more buckets than one query returns' },
 });
-
-/** What one set of events rolled up to: every aggregation's candidate, as exact decimal text. */
-export interface UsageParts {
-  eventCount: string;
-  sum: string;
-  max: string;
-  latest: string;
-  distinctValues: string;
-}
-
-/**
- * The quantity a metric of `aggregation` reports for `parts` (each "0" when nothing happened), in
- * the canonical decimal form the period summaries publish ("2.50" + "0.50" is "3", not "3.00").
- */
-export function quantityFor(aggregation: Aggregation, parts: UsageParts): string {
-  const pick: Record<Aggregation, string> = {
-    SUM: parts.sum,
-    COUNT: parts.eventCount,
-    MAX: parts.max,
-    LATEST: parts.latest,
-    UNIQUE_COUNT: parts.distinctValues,
-  };
-  return canonicalDecimal(pick[aggregation]);
-}
 
 const STEP_MS: Readonly<Record<UsageGranularity, number>> = { HOUR: 3_600_000, DAY: 86_400_000 };
 
@@ -123,7 +99,7 @@ async function definedMetric(db: Knex, organizationId: string, key: string): Pro
   return row;
 }
 
-/** The candidate columns of UsageParts, as the queries below name them. */
+/** The candidate columns of QuantityParts, as the queries below name them. */
 interface PartsRow {
   event_count: string;
   amount_sum: string;
@@ -132,7 +108,7 @@ interface PartsRow {
   distinct_values: string;
 }
 
-const partsOf = (r: PartsRow): UsageParts => ({
+const partsOf = (r: PartsRow): QuantityParts => ({
   eventCount: r.event_count,
   sum: r.amount_sum,
   max: r.amount_max,
@@ -280,7 +256,7 @@ export async function customerUsage(
             .map((m) => ({
               metricKey: m.key,
               aggregation: m.aggregation,
-              quantity: quantityFor(m.aggregation, partsOf(m)),
+              quantity: quantityFrom(m.aggregation, partsOf(m)),
               eventCount: Number(m.event_count),
             })),
         })),
@@ -367,7 +343,7 @@ export async function usageRange(ctx: AggregationContext, caller: Caller, query:
       return {
         start: start.toISOString(),
         end: new Date(start.getTime() + step).toISOString(),
-        quantity: quantityFor(metric.aggregation, partsOf(r)),
+        quantity: quantityFrom(metric.aggregation, partsOf(r)),
         eventCount: Number(r.event_count),
       };
     }),

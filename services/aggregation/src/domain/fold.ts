@@ -88,25 +88,46 @@ export function canonicalDecimal(value: Big | string): string {
   return (value instanceof Plain ? value : new Plain(value)).toString();
 }
 
+/** What one set of events rolled up to, every aggregation's candidate as exact decimal text. */
+export interface QuantityParts {
+  eventCount: string;
+  sum: string;
+  max: string;
+  latest: string;
+  distinctValues: string;
+}
+
+/**
+ * The quantity a metric of `aggregation` reports from `parts` (each "0" when nothing happened),
+ * canonical: "2.50" + "0.50" reads "3". The one mapping of aggregation to value, for the folds
+ * here and for the totals Postgres computes (summaries, live usage).
+ */
+export function quantityFrom(aggregation: Aggregation, parts: QuantityParts): string {
+  const pick: Record<Aggregation, string> = {
+    SUM: parts.sum,
+    COUNT: parts.eventCount,
+    MAX: parts.max,
+    LATEST: parts.latest,
+    UNIQUE_COUNT: parts.distinctValues,
+  };
+  return canonicalDecimal(pick[aggregation]);
+}
+
 /**
  * The quantity a metric of `aggregation` bills for the folded events: SUM the amounts, COUNT the
  * events, MAX the greatest amount, LATEST the amount of the latest event, UNIQUE_COUNT the number
  * of distinct values. A period without events is "0" whatever the aggregation.
  */
 export function quantityOf(aggregation: Aggregation, fold: UsageFold, uniqueValues?: ReadonlySet<string>): string {
-  switch (aggregation) {
-    case 'SUM':
-      return canonicalDecimal(fold.sum);
-    case 'COUNT':
-      return String(fold.count);
-    case 'MAX':
-      return canonicalDecimal(fold.max ?? '0');
-    case 'LATEST':
-      return canonicalDecimal(fold.latest?.amount ?? '0');
-    case 'UNIQUE_COUNT':
-      if (!uniqueValues) throw new Error('quantityOf: UNIQUE_COUNT needs the distinct values');
-      return String(uniqueValues.size);
-  }
+  if (aggregation === 'UNIQUE_COUNT' && !uniqueValues)
+    throw new Error('quantityOf: UNIQUE_COUNT needs the distinct values');
+  return quantityFrom(aggregation, {
+    eventCount: String(fold.count),
+    sum: canonicalDecimal(fold.sum),
+    max: canonicalDecimal(fold.max ?? '0'),
+    latest: canonicalDecimal(fold.latest?.amount ?? '0'),
+    distinctValues: String(uniqueValues?.size ?? 0),
+  });
 }
 
 /**

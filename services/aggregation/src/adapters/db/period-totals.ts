@@ -2,7 +2,7 @@
 // may start and end mid-hour, and a summary must count only events before the closing's marks).
 import type { Aggregation, HighWaterMark } from '@usageflow/contracts';
 import type { Knex } from '@usageflow/db';
-import { canonicalDecimal } from '../../domain/fold';
+import { quantityFrom } from '../../domain/fold';
 import { NO_EVENTS_SHA256, type MetricTotal } from '../../domain/summary';
 
 /** A metric to total, with how it aggregates. */
@@ -76,17 +76,17 @@ export async function periodTotals(
         eventCount: 0,
         eventIdsSha256: NO_EVENTS_SHA256,
       };
-    const quantity = {
-      SUM: row.amount_sum,
-      COUNT: row.event_count,
-      MAX: row.amount_max,
-      LATEST: row.latest_amount,
-      UNIQUE_COUNT: row.unique_count,
-    }[m.aggregation];
+    const quantity = quantityFrom(m.aggregation, {
+      eventCount: row.event_count,
+      sum: row.amount_sum,
+      max: row.amount_max,
+      latest: row.latest_amount,
+      distinctValues: row.unique_count,
+    });
     return {
       metricKey: m.key,
       aggregation: m.aggregation,
-      quantity: canonicalDecimal(quantity),
+      quantity,
       eventCount: Number(row.event_count),
       eventIdsSha256: row.ids_sha256,
     };
