@@ -29,3 +29,4 @@ export * from './http/identity';
 export * from './http/subscription';
 export * from './http/webhooks';
 export * from './http/usage';
+export * from './http/billing';

@@ -95,10 +95,18 @@ export function canInviteAs(inviter: Role, invitee: Role): boolean {
 
 /**
  * What an API key may be granted. Keys are for machines: they send usage and may read usage,
- * the catalog and billing, and manage the catalog (create customers and subscriptions from a
- * signup flow), but never members, API keys or webhooks, so a leaked key cannot escalate.
+ * the catalog and billing, manage the catalog (create customers and subscriptions from a signup
+ * flow) and settle invoices (report payments from the organization's own payment system), but
+ * never members, API keys or webhooks, so a leaked key cannot escalate.
  */
-export const API_KEY_SCOPES = ['events:write', 'usage:read', 'catalog:read', 'catalog:manage', 'billing:read'] as const;
+export const API_KEY_SCOPES = [
+  'events:write',
+  'usage:read',
+  'catalog:read',
+  'catalog:manage',
+  'billing:read',
+  'billing:manage',
+] as const;
 
 /** One API key scope. */
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];

@@ -3,7 +3,7 @@
 // 2xx never spoils a later case). The EXPECTED table below is written out by hand from
 // ARCHITECTURE.md (Roles) on purpose: it is an independent statement of the matrix, not a copy of
 // ROLE_PERMISSIONS, so a wrong grant in contracts or a wrong `permission` on a route fails here.
-import { IDENTITY_ROUTES } from '@usageflow/contracts';
+import { API_KEY_SCOPES, IDENTITY_ROUTES } from '@usageflow/contracts';
 import { uniqueName } from '@usageflow/testkit';
 import { randomUUID } from 'node:crypto';
 import type { HttpCallResult as CallResult } from '@usageflow/testkit';
@@ -340,7 +340,7 @@ describe('API keys do not open identity routes (bearer tokens only)', () => {
       token: sessions.DEVELOPER.token,
       body: {
         name: 'machine',
-        scopes: ['events:write', 'usage:read', 'catalog:read', 'catalog:manage', 'billing:read'],
+        scopes: [...API_KEY_SCOPES],
       },
     });
     expect(res.status).toBe(201);

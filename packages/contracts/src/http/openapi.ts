@@ -34,7 +34,7 @@ export interface RouteSpec {
   /** Further request content types beside application/json (CloudEvents at ingestion). */
   alternativeBodies?: Record<string, TSchema>;
   /** Success responses by status (errors are added from `auth` and `body`). */
-  responses: Record<number, { description: string; schema?: TSchema }>;
+  responses: Record<number, { description: string; schema?: TSchema; contentType?: string }>;
   /** Problem responses the route adds to the common ones (413, 429, 503...), by status. */
   problems?: Record<number, string>;
 }
@@ -68,9 +68,17 @@ function operation(route: RouteSpec) {
   }
   const responses: Record<string, object> = {};
   for (const [status, r] of Object.entries(route.responses)) {
-    responses[status] = r.schema
-      ? { description: r.description, content: { 'application/json': { schema: r.schema } } }
-      : { description: r.description };
+    if (r.contentType) {
+      // A document (HTML page, PDF), not JSON: described as bytes of that media type.
+      responses[status] = {
+        description: r.description,
+        content: { [r.contentType]: { schema: r.schema ?? { type: 'string', format: 'binary' } } },
+      };
+    } else {
+      responses[status] = r.schema
+        ? { description: r.description, content: { 'application/json': { schema: r.schema } } }
+        : { description: r.description };
+    }
   }
   for (const [status, description] of Object.entries(route.problems ?? {})) responses[status] = problem(description);
   if (route.body || route.query || route.pathParams) responses['400'] ??= problem('The request is invalid');
