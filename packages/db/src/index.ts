@@ -5,3 +5,4 @@ export * from './outbox';
 export * from './outbox-relay';
 export * from './outbox-schema';
 export * from './timestamps';
+export * from './derived-id';

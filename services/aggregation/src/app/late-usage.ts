@@ -2,11 +2,10 @@
 // summary (the invoice is immutable); each becomes a usage.late_recorded carrying the increase it
 // makes to the period's value, which billing puts on the next invoice as a "late usage" line.
 import { buildEvent, type Aggregation, type HighWaterMark } from '@usageflow/contracts';
-import { appendToOutbox, type Knex } from '@usageflow/db';
+import { appendToOutbox, derivedEventId, type Knex } from '@usageflow/db';
 import { periodTotals } from '../adapters/db/period-totals';
 import Big from 'big.js';
 import { canonicalDecimal, lateIncrease } from '../domain/fold';
-import { derivedEventId } from '../domain/summary';
 import { PRODUCER } from './context';
 
 /** A summarized period, as period_closings keeps it. */

@@ -4,10 +4,10 @@
 // of the period read after the marks, already stored, are late from the start: they go out as
 // late usage right behind the summary.
 import { buildEvent, type Aggregation } from '@usageflow/contracts';
-import { appendToOutbox, type Knex } from '@usageflow/db';
+import { appendToOutbox, derivedEventId, type Knex } from '@usageflow/db';
 import { readProgress } from '../adapters/db/event-store';
 import { periodTotals, type MetricDefinition } from '../adapters/db/period-totals';
-import { derivedEventId, hasReached, summaryFingerprint } from '../domain/summary';
+import { hasReached, summaryFingerprint } from '../domain/summary';
 import type { AggregationContext } from './context';
 import { PRODUCER } from './context';
 import { recordLateUsage, subscriptionRef, type ClosingRow, type LateEvent } from './late-usage';

@@ -1,4 +1,4 @@
-import { derivedEventId, hasReached, NO_EVENTS_SHA256, summaryFingerprint, type MetricTotal } from './summary';
+import { hasReached, NO_EVENTS_SHA256, summaryFingerprint, type MetricTotal } from './summary';
 
 const marks = [
   { partition: 0, offset: '10' },
@@ -87,13 +87,5 @@ describe('period summaries', () => {
       metrics: [apiCalls],
     });
     expect(new Set([base, otherIds, otherQuantity, otherPeriod]).size).toBe(4);
-  });
-
-  it('derive event ids from names: stable, distinct per name, shaped as UUIDs', () => {
-    const id = derivedEventId('usage.period_summarized', 'sub-1', period.start);
-    expect(derivedEventId('usage.period_summarized', 'sub-1', period.start)).toBe(id);
-    expect(derivedEventId('usage.period_summarized', 'sub-2', period.start)).not.toBe(id);
-    expect(derivedEventId('usage.period_summarized', 'sub-1' + period.start)).not.toBe(id);
-    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 });
