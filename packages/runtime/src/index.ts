@@ -243,3 +243,4 @@ function lifecycle<C, S extends ReturnType<typeof statelessSpec>>(
     },
   };
 }
+export { Poller, type PollerOptions } from './poller';
