@@ -152,11 +152,16 @@ export interface HttpCallOptions {
   headers?: Record<string, string>;
 }
 
-/** What came back: status, headers and the parsed JSON body (undefined when empty). */
+/**
+ * What came back: status, headers, the body parsed when it is JSON (its text otherwise;
+ * undefined when empty), and the raw bytes (a PDF).
+ */
 export interface HttpCallResult {
   status: number;
   headers: Headers;
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  text: string;
+  bytes: Buffer;
 }
 
 /** `fetch` against `baseUrl` as a client of the UsageFlow API would. */
@@ -175,6 +180,14 @@ export async function httpCall(
     body = o.rawBody ?? JSON.stringify(o.body);
   }
   const res = await fetch(baseUrl + path, { method, headers, body });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+  const bytes = Buffer.from(await res.arrayBuffer());
+  const text = bytes.toString('utf8');
+  const json = /[/+]json\b/.test(res.headers.get('content-type') ?? '');
+  return {
+    status: res.status,
+    headers: res.headers,
+    body: text ? (json ? JSON.parse(text) : text) : undefined,
+    text,
+    bytes,
+  };
 }

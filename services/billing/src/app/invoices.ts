@@ -195,7 +195,7 @@ export async function listInvoices(
     page,
     [
       { column: 'issued_at', field: 'issued_at', type: 'timestamptz' },
-      { column: 'id', field: 'id', type: 'text' },
+      { column: 'id', field: 'id', type: 'uuid' },
     ],
     (r) => r,
     { descending: true },
