@@ -27,6 +27,12 @@ export default tseslint.config(
     },
   },
   {
+    // End-to-end tests compose several services (as the launcher does) to prove they work
+    // together through the topics: they may start each service's own test harness.
+    files: ['test/e2e/**/*.ts'],
+    rules: { 'no-restricted-imports': 'off' },
+  },
+  {
     files: ['**/*.cjs', '**/*.js'],
     languageOptions: { sourceType: 'commonjs', globals: { ...globals.node, ...globals.jest } },
     // builtinGlobals off: `const crypto = require('node:crypto')` is the idiom, not a redeclaration

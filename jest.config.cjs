@@ -31,5 +31,15 @@ module.exports = {
       slowTestThreshold: 30,
       setupFilesAfterEnv: ['<rootDir>/test/integration-timeout.cjs'],
     },
+    {
+      // Several services in one test, talking only through the real topics.
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.e2e.test.ts'],
+      globalSetup: '<rootDir>/test/global-setup.cjs',
+      globalTeardown: '<rootDir>/test/global-teardown.cjs',
+      slowTestThreshold: 60,
+      setupFilesAfterEnv: ['<rootDir>/test/integration-timeout.cjs'],
+    },
   ],
 };

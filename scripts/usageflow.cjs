@@ -10,7 +10,7 @@
  *   3. bring up Kafka and Postgres (infra/local; skipped for whichever of KAFKA_BROKERS /
  *      DATABASE_URL is set),
  *   4. then: start -> run every service and wait until each is ready
- *            test  -> lint, then the whole jest suite (unit + integration); exits with its status
+ *            test  -> lint, then the whole jest suite (unit + integration + end-to-end); exits with its status
  *            migrate -> apply every service's migrations
  *            bench <file> -> run a benchmark script with the infra in its environment
  */
