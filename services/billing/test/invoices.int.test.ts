@@ -289,6 +289,75 @@ describe('payments reported by the organization', () => {
   });
 });
 
+describe('the sandbox provider', () => {
+  it('charges a customer set to succeed right after issue, and retries one set to error on the schedule', async () => {
+    const { org, subscriptionId, token } = await subscribed('cust_ok');
+    const failing = await subscribed('cust_err');
+    expect(
+      (await b.api('PUT', '/v1/payment-sandbox/customers/cust_ok', { token, body: { outcome: 'succeed' } })).status,
+    ).toBe(200);
+    await b.api('PUT', '/v1/payment-sandbox/customers/cust_err', { token: failing.token, body: { outcome: 'error' } });
+    await b.publish(
+      'usage.period_summarized',
+      b.topics.summaries,
+      org,
+      summaryOf(subscriptionId, 10, MARCH, 'cust_ok'),
+    );
+    await b.publish(
+      'usage.period_summarized',
+      b.topics.summaries,
+      failing.org,
+      summaryOf(failing.subscriptionId, 10, MARCH, 'cust_err'),
+    );
+
+    const paid = await waitFor('the invoice to be paid by the sandbox', async () => {
+      const row = await invoicesOf(subscriptionId).first();
+      return row?.status === 'PAID' && row;
+    });
+    const events = await b.invoiceEvents(org, 3);
+    expect(events.map((e) => [e.type, (e.data as { provider?: string }).provider])).toEqual([
+      ['invoice.created', undefined],
+      ['payment.attempted', 'sandbox'],
+      ['invoice.paid', undefined],
+    ]);
+    expect(paid.paid_at.getTime()).toBeGreaterThanOrEqual(paid.issued_at.getTime());
+
+    const erred = await waitFor('the erroring charge', async () => {
+      const row = await invoicesOf(failing.subscriptionId).first();
+      return row?.payment_attempts === 1 && row;
+    });
+    const [attempt] = await b.db('payments').where({ invoice_id: erred.id });
+    expect([attempt.outcome, attempt.failure_reason]).toEqual(['error', 'processing_error']);
+    // the first retry is due a day after the failed charge
+    expect([erred.status, erred.next_attempt_at.getTime() - attempt.attempted_at.getTime()]).toEqual([
+      'PENDING',
+      86_400_000,
+    ]);
+  });
+
+  it('a retry of an invoice whose customer has no provider is refused; so is a retry of a paid one', async () => {
+    const { org, subscriptionId, token } = await subscribed('cust_none');
+    await b.publish(
+      'usage.period_summarized',
+      b.topics.summaries,
+      org,
+      summaryOf(subscriptionId, 1, MARCH, 'cust_none'),
+    );
+    const [row] = await invoiced(subscriptionId);
+    expect(row.next_attempt_at).toBeNull();
+    const refused = await b.api('POST', `/v1/invoices/${row.id}/retry`, { token });
+    expect([refused.status, refused.body.code]).toEqual([409, 'NO_PAYMENT_PROVIDER']);
+    expect(await b.db('payments').where({ invoice_id: row.id })).toEqual([]);
+    await b.api('POST', `/v1/invoices/${row.id}/payments`, {
+      token,
+      body: { reference: 'cash', amountCents: 10000, currency: 'USD' },
+    });
+    await b.api('PUT', '/v1/payment-sandbox/customers/cust_none', { token, body: { outcome: 'succeed' } });
+    const again = await b.api('POST', `/v1/invoices/${row.id}/retry`, { token });
+    expect([again.status, again.body.code]).toEqual([409, 'INVOICE_ALREADY_PAID']);
+  });
+});
+
 describe('reading invoices', () => {
   it('lists newest first with filters and pages, renders HTML and PDF, and never shows another organization', async () => {
     const { org, token, subscriptionId } = await subscribed('cust_list');
