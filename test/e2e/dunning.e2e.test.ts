@@ -4,7 +4,7 @@
 // declines every charge; advancing the test clock replays the retries of the schedule (1, 3, 5
 // days) at their own times; the last decline fails the invoice, invoice.failed reaches the
 // subscription service, and it suspends the subscription. A later successful retry pays the
-// FAILED invoice.
+// FAILED invoice, and the subscription service reactivates the subscription.
 import { TOPICS } from '@usageflow/contracts';
 import { waitFor } from '@usageflow/testkit';
 import { randomUUID } from 'node:crypto';
@@ -25,7 +25,7 @@ afterAll(async () => {
   await s?.stop();
 });
 
-it('a declined customer is retried after 1, 3 and 5 days of test-clock time, then FAILED, then suspended', async () => {
+it('a declined customer is retried after 1, 3 and 5 days of test-clock time, then FAILED and suspended; paying reactivates', async () => {
   const org = randomUUID();
   const sub = await s.tokenFor(org, 'ADMIN');
   const bill = await b.tokenFor(org, 'ADMIN');
@@ -128,4 +128,21 @@ it('a declined customer is retried after 1, 3 and 5 days of test-clock time, the
   expect(paid[0]!.data).toMatchObject({ invoiceId: invoice.id, amountCents: 12000, amount: 120 });
   const again = await b.api('POST', `/v1/invoices/${invoice.id}/retry`, { token: bill });
   expect([again.status, again.body.code]).toEqual([409, 'INVOICE_ALREADY_PAID']);
+  // ...and invoice.paid reactivates the subscription its failure suspended
+  await waitFor('the subscription to be active again', async () => {
+    const res = await s.api('GET', `/v1/subscriptions/${subscriptionId}`, { token: sub });
+    return res.body.status === 'ACTIVE';
+  });
+  const reactivated = (await s.db('outbox').where({ key: subscriptionId }).orderBy('seq'))
+    .map((r) => r.payload)
+    .filter((e) => e.type === 'subscription.reactivated');
+  expect(reactivated.map((e) => e.data)).toEqual([
+    {
+      subscriptionId,
+      customerId: 'user_123',
+      reason: 'PAYMENT_SUCCEEDED',
+      invoiceId: invoice.id,
+      effectiveAt: '2025-04-11T00:00:00.000Z',
+    },
+  ]);
 });

@@ -34,14 +34,22 @@ function invoiceFailed(org: string, subscriptionId: string, invoiceId = randomUU
   });
 }
 
-const deliver = (...events: EventOf<'invoice.failed'>[]) =>
+/** An invoice.paid of `invoiceId`, as billing would publish it. */
+function invoicePaid(org: string, subscriptionId: string, invoiceId: string): EventOf<'invoice.paid'> {
+  return sampleEvent('invoice.paid', {
+    organizationId: org,
+    data: { subscriptionId, customerId: 'user_123', invoiceId, paidAt: '2025-04-12T09:00:00.000Z' },
+  });
+}
+
+const deliver = (...events: Array<EventOf<'invoice.failed'> | EventOf<'invoice.paid'>>) =>
   s.producer.send(
     s.invoicesTopic,
     events.map((e) => encodeEvent(e).message),
   );
 
 /** Waits until the consumer has taken `event` (its inbox row is there). */
-const applied = (event: { id: string }) =>
+const applied = (event: { id: string }): Promise<unknown> =>
   waitFor(`invoice.failed ${event.id} to be consumed`, async () =>
     Boolean(await s.db('inbox').where({ event_id: event.id }).first()),
   );
@@ -88,6 +96,35 @@ describe('suspension', () => {
     await applied(behind);
     expect((await s.api('GET', `/v1/subscriptions/${subscriptionId}`, { token })).body.status).toBe('ACTIVE');
     expect(await eventsFor(subscriptionId, 'subscription.suspended')).toHaveLength(1);
+  });
+
+  it('paying the invoice that failed reactivates the subscription, once; paying another invoice does not', async () => {
+    const { org, token, subscriptionId } = await subscribed();
+    const failed = invoiceFailed(org, subscriptionId);
+    const otherPaid = invoicePaid(org, subscriptionId, randomUUID());
+    await deliver(failed, otherPaid);
+    await applied(otherPaid);
+    expect((await s.api('GET', `/v1/subscriptions/${subscriptionId}`, { token })).body.status).toBe('SUSPENDED');
+
+    const paid = invoicePaid(org, subscriptionId, failed.data.invoiceId);
+    const foreign = invoicePaid(randomUUID(), subscriptionId, failed.data.invoiceId);
+    await deliver(foreign, paid, paid);
+    await applied(paid);
+    expect((await s.api('GET', `/v1/subscriptions/${subscriptionId}`, { token })).body.status).toBe('ACTIVE');
+    expect(
+      (await eventsFor(subscriptionId, 'subscription.reactivated')).map((e) => [e.organizationId, e.data]),
+    ).toEqual([
+      [
+        org,
+        {
+          subscriptionId,
+          customerId: 'user_123',
+          reason: 'PAYMENT_SUCCEEDED',
+          invoiceId: failed.data.invoiceId,
+          effectiveAt: '2025-04-12T09:00:00.000Z',
+        },
+      ],
+    ]);
   });
 
   it("another organization's invoice.failed never touches the subscription", async () => {

@@ -37,6 +37,8 @@ export interface SubscriptionRow {
   ended_at: Date | string | null;
   test_clock_id: string | null;
   exclusive: boolean;
+  /** The invoice whose failure suspended it (paying it reactivates); null otherwise. */
+  suspended_invoice_id: string | null;
   created_at: Date | string;
   updated_at: Date | string;
 }
@@ -103,6 +105,7 @@ export async function createSubscription(
     ended_at: null,
     test_clock_id: customer.test_clock_id,
     exclusive: ctx.settings.oneLivePerPlan,
+    suspended_invoice_id: null,
     created_at: created,
     updated_at: created,
   };
@@ -216,7 +219,7 @@ export function reactivateSubscription(ctx: SubscriptionContext, caller: Caller,
     const decision = decideReactivate(stateOf(row));
     if (!decision.changed) return toSubscription(row);
     const now = await nowFor(ctx, trx, row.test_clock_id);
-    const update = { status: decision.state.status, updated_at: ctx.clock() };
+    const update = { status: decision.state.status, suspended_invoice_id: null, updated_at: ctx.clock() };
     await trx('subscriptions').where({ id: row.id }).update(update);
     await appendToOutbox(trx, [
       subscriptionEvent(ctx, row, 'subscription.reactivated', { reason: 'MANUAL', effectiveAt: now.toISOString() }),
@@ -244,7 +247,9 @@ export async function suspendForFailedInvoice(
   if (row.status === 'CANCELLED') return 'cancelled';
   const decision = decideSuspend(stateOf(row), 'PAYMENT_FAILED');
   if (!decision.changed) return 'already-suspended';
-  await trx('subscriptions').where({ id: row.id }).update({ status: decision.state.status, updated_at: ctx.clock() });
+  await trx('subscriptions')
+    .where({ id: row.id })
+    .update({ status: decision.state.status, suspended_invoice_id: failure.invoiceId, updated_at: ctx.clock() });
   await appendToOutbox(trx, [
     subscriptionEvent(ctx, row, 'subscription.suspended', {
       reason: 'PAYMENT_FAILED',
@@ -254,6 +259,39 @@ export async function suspendForFailedInvoice(
     }),
   ]);
   return 'suspended';
+}
+
+/** What an invoice.paid did to its subscription. */
+export type PaidInvoiceOutcome = 'reactivated' | 'not-suspended-for-it' | 'unknown-subscription';
+
+/**
+ * Billing collected an invoice: if its failure is what suspended the subscription, the
+ * subscription is active again (subscription.reactivated, PAYMENT_SUCCEEDED), in the consumer's
+ * transaction. A payment of any other invoice, a repeat, or a subscription suspended for another
+ * invoice or reactivated since changes nothing.
+ */
+export async function reactivateForPaidInvoice(
+  ctx: SubscriptionContext,
+  trx: Knex.Transaction,
+  organizationId: string,
+  payment: Pick<DataOf<'invoice.paid'>, 'subscriptionId' | 'invoiceId' | 'paidAt'>,
+): Promise<PaidInvoiceOutcome> {
+  const row = await lockSubscription<SubscriptionRow>(trx, organizationId, payment.subscriptionId);
+  if (!row) return 'unknown-subscription';
+  if (row.status !== 'SUSPENDED' || row.suspended_invoice_id !== payment.invoiceId) return 'not-suspended-for-it';
+  const decision = decideReactivate(stateOf(row));
+  await trx('subscriptions')
+    .where({ id: row.id })
+    .update({ status: decision.state.status, suspended_invoice_id: null, updated_at: ctx.clock() });
+  await appendToOutbox(trx, [
+    subscriptionEvent(ctx, row, 'subscription.reactivated', {
+      reason: 'PAYMENT_SUCCEEDED',
+      invoiceId: payment.invoiceId,
+      // NOTE: billing's time, as for the suspension: the test clock's for a test-mode subscription.
+      effectiveAt: payment.paidAt,
+    }),
+  ]);
+  return 'reactivated';
 }
 
 /** The time a subscription lives on: its test clock's frozen time, or the wall clock. */

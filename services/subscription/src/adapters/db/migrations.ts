@@ -127,4 +127,11 @@ export const subscriptionMigrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    // The invoice whose failure suspended the subscription: paying that invoice reactivates it.
+    name: '103_subscription_suspended_invoice',
+    async up(db) {
+      await db.raw(`alter table subscriptions add column suspended_invoice_id uuid`);
+    },
+  },
 ];
