@@ -3,6 +3,7 @@
 // invoices topic, invoices waiting for a plan version published later, late usage billed on the
 // next invoice, the database refusing to change an invoice, external payments, the renderings,
 // listing, roles and tenancy.
+import { BILLING_ROUTES } from '@usageflow/contracts';
 import { waitFor } from '@usageflow/testkit';
 import { randomUUID } from 'node:crypto';
 import { APRIL, MARCH, PRO_V1, startBilling, subscriptionCreated, summaryOf, type Billing } from './harness';
@@ -407,5 +408,15 @@ describe('reading invoices', () => {
       const res = await b.api('GET', path, { token: stranger });
       expect([path, res.status, res.body?.code]).toEqual([path, 404, 'INVOICE_NOT_FOUND']);
     }
+  });
+});
+
+describe('the API document', () => {
+  it('serves every declared route in its OpenAPI document', async () => {
+    const doc = (await b.api('GET', '/openapi.json')).body;
+    const operations = Object.values(doc.paths as Record<string, Record<string, { operationId: string }>>).flatMap(
+      (item) => Object.values(item).map((op) => op.operationId),
+    );
+    expect(operations.sort()).toEqual(BILLING_ROUTES.map((r) => r.operationId).sort());
   });
 });
