@@ -167,6 +167,22 @@ export function summaryOf(
   };
 }
 
+/** A late usage record of `quantity` API calls in March, as aggregation publishes it. */
+export function lateOf(subscriptionId: string, quantity: string, detectedAt: string): DataOf<'usage.late_recorded'> {
+  return {
+    subscriptionId,
+    customerId: 'user_123',
+    planCode: 'pro',
+    planVersion: 1,
+    metricKey: 'API_CALL',
+    aggregation: 'SUM',
+    period: MARCH,
+    quantity,
+    eventCount: Number(quantity),
+    detectedAt,
+  };
+}
+
 /** subscription.created data for a subscription of PRO_V1. */
 export function subscriptionCreated(
   subscriptionId: string,

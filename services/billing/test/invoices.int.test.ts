@@ -6,7 +6,7 @@
 import { BILLING_ROUTES } from '@usageflow/contracts';
 import { waitFor } from '@usageflow/testkit';
 import { randomUUID } from 'node:crypto';
-import { APRIL, MARCH, PRO_V1, startBilling, subscriptionCreated, summaryOf, type Billing } from './harness';
+import { APRIL, lateOf, MARCH, PRO_V1, startBilling, subscriptionCreated, summaryOf, type Billing } from './harness';
 
 let b: Billing;
 beforeAll(async () => {
@@ -128,18 +128,12 @@ describe('invoice generation', () => {
     await invoiced(subscriptionId);
     // 5 late calls: 2 still within March's allowance (9,998 of 10,000 billed), 3 beyond it
     for (const quantity of ['2', '3']) {
-      await b.publish('usage.late_recorded', b.topics.summaries, org, {
-        subscriptionId,
-        customerId: 'user_123',
-        planCode: 'pro',
-        planVersion: 1,
-        metricKey: 'API_CALL',
-        aggregation: 'SUM',
-        period: MARCH,
-        quantity,
-        eventCount: Number(quantity),
-        detectedAt: '2025-04-02T08:00:00.000Z',
-      });
+      await b.publish(
+        'usage.late_recorded',
+        b.topics.summaries,
+        org,
+        lateOf(subscriptionId, quantity, '2025-04-02T08:00:00.000Z'),
+      );
     }
     await waitFor(
       'the late records',
@@ -166,18 +160,12 @@ describe('invoice generation', () => {
     expect(linked).toEqual([april.id, april.id]);
 
     // A later late record of March bills against what March was billed so far (10,003 calls).
-    await b.publish('usage.late_recorded', b.topics.summaries, org, {
-      subscriptionId,
-      customerId: 'user_123',
-      planCode: 'pro',
-      planVersion: 1,
-      metricKey: 'API_CALL',
-      aggregation: 'SUM',
-      period: MARCH,
-      quantity: '1',
-      eventCount: 1,
-      detectedAt: '2025-05-02T08:00:00.000Z',
-    });
+    await b.publish(
+      'usage.late_recorded',
+      b.topics.summaries,
+      org,
+      lateOf(subscriptionId, '1', '2025-05-02T08:00:00.000Z'),
+    );
     await waitFor(
       'the third late record',
       async () => (await b.db('late_usage').where({ subscription_id: subscriptionId })).length === 3,

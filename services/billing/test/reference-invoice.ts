@@ -1,6 +1,6 @@
 // The reference scenario's invoice (Pro, March 2025: $100 + 2,000 x $0.01 = $120), as the
 // renderers' tests read it.
-import type { InvoiceDetail, InvoiceLineRecord } from '@usageflow/contracts';
+import type { InvoiceDetail, InvoiceLineRecord, Payment } from '@usageflow/contracts';
 import type { InvoiceDocument } from '../src/domain/invoice-document';
 
 export const BASE_LINE: InvoiceLineRecord = {
@@ -58,3 +58,33 @@ export const documentOf = (invoice: InvoiceDetail, overrides: Partial<InvoiceDoc
   metrics: { API_CALL: { name: 'API calls', unit: 'call' } },
   ...overrides,
 });
+
+/** A sub-cent usage line: 1,234,567 tokens at $0.000002 = $2.469134, rounded to 247 cents. */
+export const TOKENS_LINE: InvoiceLineRecord = {
+  ...USAGE_LINE,
+  description: 'Tokens',
+  metricKey: 'TOKENS',
+  quantity: '1234567',
+  includedUnits: '0',
+  billableUnits: '1234567',
+  unitPrice: '0.000002',
+  preciseAmount: '2.469134',
+  amountCents: 247,
+  amount: 2.47,
+};
+
+/** The sandbox declining the reference invoice. */
+export const DECLINED_PAYMENT: Payment = {
+  id: '00000000-0000-4000-8000-000000000003',
+  invoiceId: INVOICE.id,
+  attempt: 1,
+  provider: 'sandbox',
+  outcome: 'declined',
+  failureReason: 'card_declined',
+  reference: null,
+  currency: 'USD',
+  amountCents: 12000,
+  amount: 120,
+  attemptedAt: '2025-04-08T00:00:00.000Z',
+  nextAttemptAt: '2025-04-10T12:30:00.000Z',
+};

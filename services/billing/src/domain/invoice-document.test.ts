@@ -9,7 +9,7 @@ import {
   invoiceView,
   INVOICE_STATUS_LABELS,
 } from './invoice-document';
-import { documentOf, INVOICE, USAGE_LINE } from '../../test/reference-invoice';
+import { documentOf, INVOICE, TOKENS_LINE, USAGE_LINE } from '../../test/reference-invoice';
 
 describe('money', () => {
   it('given USD minor units, then the amount has 2 decimals and thousands separators', () => {
@@ -127,18 +127,7 @@ describe('invoice view', () => {
   });
 
   it('given a sub-cent line, then the price is exact and the unrounded amount is noted', () => {
-    const tokens: InvoiceLineRecord = {
-      ...USAGE_LINE,
-      description: 'Tokens',
-      metricKey: 'TOKENS',
-      quantity: '1234567',
-      includedUnits: '0',
-      billableUnits: '1234567',
-      unitPrice: '0.000002',
-      preciseAmount: '2.469134',
-      amountCents: 247,
-      amount: 2.47,
-    };
+    const tokens = TOKENS_LINE;
     const [line] = invoiceView(documentOf({ ...INVOICE, lines: [tokens] })).lines;
 
     expect(line).toMatchObject({ quantity: '1,234,567', unitPrice: 'USD 0.000002', amount: 'USD 2.47' });

@@ -1,6 +1,13 @@
 import type { InvoiceLineRecord } from '@usageflow/contracts';
 import { escapeHtml, renderInvoiceHtml } from './invoice-html';
-import { BASE_LINE, documentOf, INVOICE, USAGE_LINE } from '../../test/reference-invoice';
+import {
+  BASE_LINE,
+  DECLINED_PAYMENT,
+  documentOf,
+  INVOICE,
+  TOKENS_LINE,
+  USAGE_LINE,
+} from '../../test/reference-invoice';
 
 // The reference scenario: INV-000001, plan pro v1, March 2025, 100.00 base + 2,000 billable API calls at 0.01.
 
@@ -73,18 +80,7 @@ describe('invoice HTML', () => {
   });
 
   it('given a sub-cent usage line, then its unit price is shown exactly', () => {
-    const tokens: InvoiceLineRecord = {
-      ...USAGE_LINE,
-      description: 'Tokens',
-      metricKey: 'TOKENS',
-      quantity: '1234567',
-      includedUnits: '0',
-      billableUnits: '1234567',
-      unitPrice: '0.000002',
-      preciseAmount: '2.469134',
-      amountCents: 247,
-      amount: 2.47,
-    };
+    const tokens = TOKENS_LINE;
     const page = renderInvoiceHtml(documentOf({ ...INVOICE, amountCents: 247, amount: 2.47, lines: [tokens] }));
 
     expect(page).toContain('<td class="num">USD 0.000002</td>');
@@ -115,22 +111,7 @@ describe('invoice HTML', () => {
         failedAt: '2025-04-08T00:00:00.000Z',
         paymentAttempts: 1,
         nextPaymentAttemptAt: '2025-04-10T12:30:00.000Z',
-        payments: [
-          {
-            id: '00000000-0000-4000-8000-000000000003',
-            invoiceId: INVOICE.id,
-            attempt: 1,
-            provider: 'sandbox',
-            outcome: 'declined',
-            failureReason: 'card_declined',
-            reference: null,
-            currency: 'USD',
-            amountCents: 12000,
-            amount: 120,
-            attemptedAt: '2025-04-08T00:00:00.000Z',
-            nextAttemptAt: '2025-04-10T12:30:00.000Z',
-          },
-        ],
+        payments: [DECLINED_PAYMENT],
       }),
     );
 

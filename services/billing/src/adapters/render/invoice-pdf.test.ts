@@ -1,6 +1,6 @@
 import type { InvoiceDetail, InvoiceLineRecord } from '@usageflow/contracts';
 import { pdfText, renderInvoicePdf } from './invoice-pdf';
-import { documentOf, INVOICE, USAGE_LINE } from '../../../test/reference-invoice';
+import { DECLINED_PAYMENT, documentOf, INVOICE, USAGE_LINE } from '../../../test/reference-invoice';
 
 // The reference scenario: INV-000001, plan pro v1, March 2025, 100.00 base + 2,000 billable API calls at 0.01.
 
@@ -133,22 +133,7 @@ describe('invoice PDF', () => {
       failedAt: '2025-04-08T00:00:00.000Z',
       paymentAttempts: 1,
       nextPaymentAttemptAt: '2025-04-10T12:30:00.000Z',
-      payments: [
-        {
-          id: '00000000-0000-4000-8000-000000000003',
-          invoiceId: INVOICE.id,
-          attempt: 1,
-          provider: 'sandbox',
-          outcome: 'declined',
-          failureReason: 'card_declined',
-          reference: null,
-          currency: 'USD',
-          amountCents: 12000,
-          amount: 120,
-          attemptedAt: '2025-04-08T00:00:00.000Z',
-          nextAttemptAt: '2025-04-10T12:30:00.000Z',
-        },
-      ],
+      payments: [DECLINED_PAYMENT],
     };
     const text = drawnText(await renderInvoicePdf(documentOf(failed), { compress: false }));
 
