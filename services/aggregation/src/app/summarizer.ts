@@ -5,6 +5,7 @@
 // late usage right behind the summary.
 import { buildEvent, type Aggregation } from '@usageflow/contracts';
 import { appendToOutbox, derivedEventId, type Knex } from '@usageflow/db';
+import { Poller } from '@usageflow/runtime';
 import { readProgress } from '../adapters/db/event-store';
 import { periodTotals, type MetricDefinition } from '../adapters/db/period-totals';
 import { hasReached, summaryFingerprint } from '../domain/summary';
@@ -143,10 +144,7 @@ async function summarize(
  */
 export class Summarizer {
   readonly name = 'summarizer';
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = true;
+  private readonly poller: Poller;
   private lastWaitingReport = 0;
   /** Whether the last look found closings whose marks the usage consumer has not reached yet. */
   private awaitingProgress = false;
@@ -154,17 +152,24 @@ export class Summarizer {
   constructor(
     private readonly ctx: AggregationContext,
     private readonly options: SummarizerOptions,
-  ) {}
-
-  start(): void {
-    this.stopped = false;
-    this.schedule(0);
+  ) {
+    this.poller = new Poller({
+      name: 'summarizer',
+      logger: ctx.logger,
+      intervalMs: options.pollIntervalMs ?? 250,
+      step: async () => {
+        await this.runOnce();
+        return false;
+      },
+    });
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+  start(): void {
+    this.poller.start();
+  }
+
+  stop(): Promise<void> {
+    return this.poller.stop();
   }
 
   /**
@@ -177,28 +182,7 @@ export class Summarizer {
 
   /** Looks now (a closing, or a plan or metric it waited for, arrived). */
   nudge(): void {
-    if (this.stopped) return;
-    if (this.running) this.again = true;
-    else this.schedule(0);
-  }
-
-  private schedule(ms: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.running = this.tick().finally(() => {
-        this.running = undefined;
-        if (!this.stopped) this.schedule(this.again ? 0 : (this.options.pollIntervalMs ?? 250));
-        this.again = false;
-      });
-    }, ms);
-  }
-
-  private async tick(): Promise<void> {
-    try {
-      await this.runOnce();
-    } catch (err) {
-      this.ctx.logger.error({ err }, 'summarizing failed; retrying at the next tick');
-    }
+    this.poller.nudge();
   }
 
   /** Says, at most once a minute, how many closings wait for their plan or metrics to be defined. */
