@@ -429,7 +429,7 @@ async function copyBaseline(pool, schema, batches, records) {
     await client.query(`drop table if exists ${tableName}`);
     await client.query(`create table ${tableName} (${COLUMNS.join(', ')})`);
     const cols = COLUMNS.map((c) => c.split(' ')[0]).join(', ');
-    const cpu = cpuWindow(process.pid, null);
+    const cpu = cpuWindow([process.pid], null);
     const t0 = performance.now();
     for (const text of batches) {
       await pipeline(Readable.from([Buffer.from(text)]), client.query(from(`copy ${tableName} (${cols}) from stdin`)));
