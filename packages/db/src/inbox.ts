@@ -58,10 +58,14 @@ export function inboxConsumer<T extends EventType>(options: {
   groupId: string;
   topics: readonly string[];
   type: T | readonly T[];
-  apply: (trx: Knex.Transaction, event: EventsOf<T>) => Promise<unknown>;
+  /** Applies one event (called in topic order for each event not applied before). */
+  apply?: (trx: Knex.Transaction, event: EventsOf<T>) => Promise<unknown>;
+  /** Or applies the batch's events not applied before at once (fewer round trips), in topic order. */
+  applyAll?: (trx: Knex.Transaction, events: EventsOf<T>[]) => Promise<unknown>;
   onApplied?: () => void;
 }): ConsumerRunner {
-  const { db, groupId, apply } = options;
+  const { db, groupId, apply, applyAll } = options;
+  if (!apply === !applyAll) throw new Error(`${groupId}: give inboxConsumer one of apply or applyAll`);
   const types: readonly string[] = typeof options.type === 'string' ? [options.type] : options.type;
   return new ConsumerRunner({
     kafka: options.kafka,
@@ -78,7 +82,15 @@ export function inboxConsumer<T extends EventType>(options: {
       if (entries.length === 0) return;
       const applied = await db.transaction(async (trx) => {
         const fresh = await claimInbox(trx, groupId, entries);
-        for (const { event } of fresh) await apply(trx, event as EventsOf<T>);
+        if (applyAll) {
+          if (fresh.length > 0)
+            await applyAll(
+              trx,
+              fresh.map((e) => e.event as EventsOf<T>),
+            );
+        } else {
+          for (const { event } of fresh) await apply!(trx, event as EventsOf<T>);
+        }
         return fresh.length;
       });
       if (applied > 0) options.onApplied?.();

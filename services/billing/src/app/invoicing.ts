@@ -264,16 +264,14 @@ async function metricNames(trx: Knex.Transaction, rows: readonly PendingRow[]) {
   return names;
 }
 
-/** The customers (organization NUL customerId) the payment provider can charge. */
+/** The customers (organization NUL customerId) the payment provider can charge, in one query. */
 async function customersWithProvider(ctx: BillingContext, trx: Knex.Transaction, rows: readonly PendingRow[]) {
-  const out = new Set<string>();
   const unique = [...new Map(rows.map((r) => [`${r.organization_id}\u0000${r.customer_id}`, r])).values()];
-  for (const r of unique) {
-    if (await ctx.provider.canCharge(trx, r.organization_id, r.customer_id)) {
-      out.add(`${r.organization_id}\u0000${r.customer_id}`);
-    }
-  }
-  return out;
+  const found = await ctx.provider.chargeable(
+    trx,
+    unique.map((r) => ({ organizationId: r.organization_id, customerId: r.customer_id })),
+  );
+  return new Set(found.map((c) => `${c.organizationId}\u0000${c.customerId}`));
 }
 
 /**

@@ -15,6 +15,12 @@ export interface ChargeRequest {
   currency: string;
 }
 
+/** A customer of an organization. */
+export interface CustomerRef {
+  organizationId: string;
+  customerId: string;
+}
+
 export interface ChargeResult {
   outcome: ChargeOutcome;
   /** Why it did not succeed, as the provider reports it ("card_declined"). */
@@ -26,6 +32,8 @@ export interface PaymentProvider {
   readonly name: string;
   /** Whether the customer has a way to be charged by this provider. */
   canCharge(trx: Knex.Transaction, organizationId: string, customerId: string): Promise<boolean>;
+  /** Which of `customers` have a way to be charged (one lookup for a batch of new invoices). */
+  chargeable(trx: Knex.Transaction, customers: readonly CustomerRef[]): Promise<CustomerRef[]>;
   /** Charges the invoice amount; a technical failure is an `error` outcome, never a throw. */
   charge(trx: Knex.Transaction, request: ChargeRequest): Promise<ChargeResult>;
 }

@@ -93,38 +93,53 @@ export async function applySubscriptionEvent(trx: Knex.Transaction, event: Domai
   }
 }
 
-/** Records a usage summary (to invoice) or a late usage record (to bill on the next invoice). */
-export async function applySummaryEvent(trx: Knex.Transaction, event: DomainEvent): Promise<void> {
-  const org = event.organizationId;
-  if (event.type === 'usage.period_summarized') {
-    const d = (event as EventOf<'usage.period_summarized'>).data;
-    // NOTE: one invoice per subscription and period: a second summary of a period is ignored.
-    await trx.raw(
-      `insert into usage_summaries (event_id, organization_id, subscription_id, period_start, period_end,
-                                    plan_code, plan_version, data)
-       values (?, ?, ?, ?, ?, ?, ?, ?::jsonb) on conflict do nothing`,
-      [event.id, org, d.subscriptionId, d.period.start, d.period.end, d.planCode, d.planVersion, JSON.stringify(d)],
-    );
-  } else if (event.type === 'usage.late_recorded') {
-    const d = (event as EventOf<'usage.late_recorded'>).data;
-    await trx.raw(
-      `insert into late_usage (event_id, organization_id, subscription_id, period_start, period_end, plan_code,
-                               plan_version, metric_key, aggregation, quantity, event_count, detected_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing`,
-      [
-        event.id,
-        org,
-        d.subscriptionId,
-        d.period.start,
-        d.period.end,
-        d.planCode,
-        d.planVersion,
-        d.metricKey,
-        d.aggregation,
-        d.quantity,
-        d.eventCount,
-        d.detectedAt,
-      ],
-    );
+/**
+ * Records a batch's usage summaries (to invoice) and late usage records (to bill on the next
+ * invoice), each kind in one statement.
+ */
+export async function applySummaryEvents(trx: Knex.Transaction, events: readonly DomainEvent[]): Promise<void> {
+  const summaries = events.flatMap((e) =>
+    e.type === 'usage.period_summarized' ? [e as EventOf<'usage.period_summarized'>] : [],
+  );
+  const late = events.flatMap((e) => (e.type === 'usage.late_recorded' ? [e as EventOf<'usage.late_recorded'>] : []));
+  if (summaries.length > 0) {
+    // NOTE: one invoice per subscription and period: a second summary of a period (even in the
+    // same batch) is ignored; the first in topic order stays.
+    await trx('usage_summaries')
+      .insert(
+        summaries.map(({ id, organizationId, data: d }) => ({
+          event_id: id,
+          organization_id: organizationId,
+          subscription_id: d.subscriptionId,
+          period_start: d.period.start,
+          period_end: d.period.end,
+          plan_code: d.planCode,
+          plan_version: d.planVersion,
+          data: JSON.stringify(d),
+        })),
+      )
+      .onConflict()
+      .ignore();
+  }
+  if (late.length > 0) {
+    await trx('late_usage')
+      .insert(
+        late.map(({ id, organizationId, data: d }) => ({
+          event_id: id,
+          organization_id: organizationId,
+          subscription_id: d.subscriptionId,
+          period_start: d.period.start,
+          period_end: d.period.end,
+          plan_code: d.planCode,
+          plan_version: d.planVersion,
+          metric_key: d.metricKey,
+          aggregation: d.aggregation,
+          quantity: d.quantity,
+          event_count: d.eventCount,
+          detected_at: d.detectedAt,
+        })),
+      )
+      .onConflict()
+      .ignore();
   }
 }

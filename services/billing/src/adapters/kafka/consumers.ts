@@ -5,7 +5,7 @@ import { TOPICS } from '@usageflow/contracts';
 import { inboxConsumer, type Knex } from '@usageflow/db';
 import type { ConsumerRunner, EventProducer, Kafka } from '@usageflow/kafka';
 import type { Logger } from '@usageflow/telemetry';
-import { applyCatalogEvent, applySubscriptionEvent, applySummaryEvent } from '../../app/projections';
+import { applyCatalogEvent, applySubscriptionEvent, applySummaryEvents } from '../../app/projections';
 
 const CATALOG_TYPES = [
   'metric.created',
@@ -81,7 +81,7 @@ export function billingConsumers(options: {
       groupId: `${groupPrefix}.summaries`,
       topics: [topics.summaries],
       type: SUMMARY_TYPES,
-      apply: applySummaryEvent,
+      applyAll: applySummaryEvents,
       onApplied: options.onInvoiceInput,
     }),
   ];

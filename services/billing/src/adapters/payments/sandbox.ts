@@ -2,7 +2,7 @@
 // the organization set with `PUT /v1/payment-sandbox/customers/{customerId}` (succeed, decline,
 // error), so integrations and dunning can be exercised end to end.
 import type { Knex } from '@usageflow/db';
-import type { ChargeRequest, ChargeResult, PaymentProvider } from '../../app/payment-provider';
+import type { ChargeRequest, ChargeResult, CustomerRef, PaymentProvider } from '../../app/payment-provider';
 
 const DEFAULT_REASONS = { decline: 'card_declined', error: 'processing_error' } as const;
 
@@ -14,6 +14,17 @@ export class SandboxProvider implements PaymentProvider {
       .where({ organization_id: organizationId, customer_id: customerId })
       .first('outcome');
     return row !== undefined;
+  }
+
+  async chargeable(trx: Knex.Transaction, customers: readonly CustomerRef[]): Promise<CustomerRef[]> {
+    if (customers.length === 0) return [];
+    const { rows } = await trx.raw<{ rows: Array<{ organization_id: string; customer_id: string }> }>(
+      `select s.organization_id, s.customer_id
+         from sandbox_customers s join unnest(?::uuid[], ?::text[]) as c(org, customer)
+           on s.organization_id = c.org and s.customer_id = c.customer`,
+      [customers.map((c) => c.organizationId), customers.map((c) => c.customerId)],
+    );
+    return rows.map((r) => ({ organizationId: r.organization_id, customerId: r.customer_id }));
   }
 
   async charge(trx: Knex.Transaction, request: ChargeRequest): Promise<ChargeResult> {
