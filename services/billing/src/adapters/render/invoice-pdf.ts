@@ -2,7 +2,7 @@
 // invoiceView). Built-in Helvetica only, so no font file is read or embedded. Deterministic: the
 // same input gives the same bytes, because the only instant pdfkit would take from the clock
 // (the info dictionary's CreationDate, which also seeds the file ID) is the invoice's issuedAt.
-import PDFDocument from 'pdfkit';
+import type PDFKitDocument from 'pdfkit';
 import {
   invoiceView,
   type Fact,
@@ -245,8 +245,14 @@ function drawFooters(doc: Doc, view: InvoiceView): void {
   }
 }
 
+// NOTE: pdfkit (with its font metrics) costs ~24 MB of memory once loaded: it is loaded on the
+// first PDF asked for, not by every billing process that never renders one.
+let pdfkit: Promise<typeof PDFKitDocument> | undefined;
+const loadPdfkit = () => (pdfkit ??= import('pdfkit').then((m) => m.default));
+
 /** The invoice as a PDF document (A4, Helvetica), byte-identical for the same input. */
-export function renderInvoicePdf(doc: InvoiceDocument, options: RenderPdfOptions = {}): Promise<Buffer> {
+export async function renderInvoicePdf(doc: InvoiceDocument, options: RenderPdfOptions = {}): Promise<Buffer> {
+  const PDFDocument = await loadPdfkit();
   const view = invoiceView(doc);
   const issuedAt = new Date(doc.invoice.issuedAt);
   const pdf = new PDFDocument({
