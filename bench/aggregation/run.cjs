@@ -23,7 +23,6 @@
  * Exit status: 0 when every round ran and every check held; 1 on an error, a stalled drain, a
  * probe never seen, or counts that do not match. A figure below target does not fail the run.
  */
-const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { randomUUID } = require('node:crypto');
@@ -32,14 +31,14 @@ const { Readable } = require('node:stream');
 const { pipeline } = require('node:stream/promises');
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const infra = require(path.join(ROOT, 'infra', 'local', 'index.cjs'));
 const { median, percentile } = require('../lib/stats.cjs');
 const { parseOptions } = require('../lib/cli.cjs');
 const { logger, fmtInt, fmt, med, table } = require('../lib/output.cjs');
-const { machineFacts, localBrokerPid } = require('../lib/machine.cjs');
-const { CLK_TCK, vmHwmKb, backgroundLoad, cpuWindow: processWindow } = require('../lib/proc.cjs');
-const { ensureBuilt, freePort, replicaLog, startGroup, startService: startProcess } = require('../lib/service.cjs');
+const { vmHwmKb, backgroundLoad, cpuWindow: processWindow, postgresCpuSec } = require('../lib/proc.cjs');
+const { freePort, replicaLog, startGroup, startService: startProcess } = require('../lib/service.cjs');
 const { forkWorker } = require('../lib/worker.cjs');
+const { kafkaTools: kafkaClient } = require('../lib/kafka.cjs');
+const { prepareRun, scratchOf, runWithCleanup } = require('../lib/run.cjs');
 const ev = require('./events.cjs');
 
 const SERVICE_DIR = path.join(ROOT, 'services', 'aggregation');
@@ -123,35 +122,6 @@ const usPer = (sec, events) => (sec === null || events <= 0 ? null : (sec * 1e6)
 // ---------------------------------------------------------------------------------------------
 
 /**
- * CPU seconds of every `postgres` process on this machine: the live ones' own time, plus the
- * postmaster's reaped children (a backend that exits between two readings moves its time there,
- * so the difference stays right). Null when there is none (a remote DATABASE_URL).
- */
-function postgresCpuSec() {
-  /** @type {Map<number, { ppid: number, own: number, reaped: number }>} */
-  const procs = new Map();
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const raw = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (raw.slice(raw.indexOf('(') + 1, raw.lastIndexOf(')')) !== 'postgres') continue;
-      const f = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
-      procs.set(Number(entry), {
-        ppid: Number(f[1]),
-        own: Number(f[11]) + Number(f[12]),
-        reaped: Number(f[13]) + Number(f[14]),
-      });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  if (procs.size === 0) return null;
-  let ticks = 0;
-  for (const p of procs.values()) ticks += p.own + (procs.has(p.ppid) ? 0 : p.reaped);
-  return ticks / CLK_TCK;
-}
-
-/**
  * CPU of the service (all its processes), Postgres and the broker, and how busy the machine was,
  * between `start()` and `stop()`; the highest VmRSS of one service process meanwhile (polled
  * every 100 ms).
@@ -180,26 +150,20 @@ function cpuWindow(servicePids, brokerPid) {
 
 /** @param {string[]} brokers */
 function kafkaTools(brokers) {
-  const { createKafkaClient, ensureTopics } = require('@usageflow/kafka');
-  const { createLogger } = require('@usageflow/telemetry');
-  const logger = createLogger({ service: 'bench-aggregation', level: 'warn' });
-  const kafka = createKafkaClient({ brokers, clientId: 'bench-aggregation', logger });
   // One admin for the run: the live phase reads the high-water marks every second.
-  const admin = kafka.admin();
+  const k = kafkaClient(brokers, 'bench-aggregation');
+  /** @param {string} topic @returns {Promise<Map<number, number>>} */
+  const marks = async (topic) => {
+    const offsets = await k.admin.fetchTopicOffsets(topic);
+    return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+  };
   return {
-    kafka,
-    admin,
-    /** @param {string} topic */
-    create: (topic) => ensureTopics(kafka, [{ topic, numPartitions: ev.PARTITIONS }]),
-    /** @param {string} topic @returns {Promise<Map<number, number>>} */
-    async marks(topic) {
-      const offsets = await admin.fetchTopicOffsets(topic);
-      return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
-    },
+    ...k,
+    marks,
     /** @param {string} topic */
     async total(topic) {
       let sum = 0;
-      for (const v of (await this.marks(topic)).values()) sum += v;
+      for (const v of (await marks(topic)).values()) sum += v;
       return sum;
     },
   };
@@ -653,36 +617,19 @@ function describeCheck(v) {
 
 async function main() {
   const s = parseArgs(process.argv.slice(2));
-  const facts = machineFacts();
-  log(
-    `machine: ${facts.nproc} CPUs (${facts.cpu}), ${fmt(facts.memGb)} GB RAM, ${facts.os}; node ${facts.node}; ` +
-      `Kafka ${facts.kafka}`,
-  );
-  const serviceMain = ensureBuilt('aggregation', log);
-
-  let brokersCsv = process.env.KAFKA_BROKERS;
-  let databaseUrl = process.env.DATABASE_URL;
-  if (!brokersCsv || !databaseUrl) {
-    const up = await infra.ensureInfra({ log });
-    brokersCsv = up.kafkaBrokers;
-    databaseUrl = up.databaseUrl;
-  }
-  const brokers = brokersCsv.split(',').map((b) => b.trim());
-  const brokerPid = localBrokerPid(brokers);
-  const { Pool } = require('pg');
-  const pool = new Pool({ connectionString: databaseUrl, max: 4, application_name: 'bench-aggregation' });
-  const pgVersion = (await pool.query('show server_version')).rows[0].server_version;
-  log(
-    `broker ${brokers.join(',')}${brokerPid === null ? '' : ` (pid ${brokerPid}, CPU measured)`}; ` +
-      `PostgreSQL ${pgVersion}${postgresCpuSec() === null ? '' : ' (local, CPU measured)'}`,
-  );
+  const { facts, serviceMain, brokers, brokerPid, databaseUrl, pool, pgVersion } = await prepareRun({
+    service: 'aggregation',
+    poolMax: 4,
+    log,
+  });
 
   const k = kafkaTools(brokers);
   await k.admin.connect();
   const runId = Date.now().toString(36);
   const copySchema = `bench_agg_${runId}_copy`;
   /** What to remove at the end (unless --keep). */
-  const scratch = { topics: /** @type {string[]} */ ([]), schemas: [copySchema], groups: /** @type {string[]} */ ([]) };
+  const scratch = scratchOf(pool, k, log);
+  scratch.add({ schemas: [copySchema] });
   /** @type {ReturnType<typeof startService> | null} */
   let service = null;
   /** @type {import('node:child_process').ChildProcess | null} */
@@ -693,39 +640,10 @@ async function main() {
   /** @type {string[]} */
   const logFiles = [];
 
-  // Once only: SIGINT and the run's own `finally` may both ask for it, and two of them would
-  // drop and delete the same things at once.
-  /** @type {Promise<void> | null} */
-  let cleaning = null;
-  let interrupted = false;
-  const cleanup = () => (cleaning ??= cleanupOnce());
-  const cleanupOnce = async () => {
-    producerChild?.kill('SIGTERM');
-    if (service) await service.stop();
-    service = null;
-    if (s.keep) {
-      log(`kept: schemas ${scratch.schemas.join(', ')}; topics ${scratch.topics.join(', ')}`);
-    } else {
-      for (const schema of scratch.schemas.splice(0))
-        await pool
-          .query(`drop schema if exists ${schema} cascade`)
-          .catch((e) => log(`could not drop ${schema}: ${e.message}`));
-      for (const topic of scratch.topics.splice(0)) await deleteTopics(k, topic);
-      for (const prefix of scratch.groups.splice(0)) await deleteGroups(k, prefix);
-    }
-    await k.admin.disconnect().catch(() => undefined);
-    await pool.end().catch(() => undefined);
-  };
-  process.once('SIGINT', () => {
-    interrupted = true;
-    log('interrupted: stopping the service and the producer, dropping the schemas, deleting the topics');
-    cleanup().finally(() => process.exit(130));
-  });
-
   /** @type {Round[]} */
   const rounds = [];
   let eventBytes = 0;
-  try {
+  const body = async () => {
     await pool.query(`create schema ${copySchema}`);
     for (let round = 1; round <= s.rounds; round++) {
       const tag = `round ${round}/${s.rounds}`;
@@ -747,8 +665,8 @@ async function main() {
       eventBytes = checked.bytes;
       if (round === 1) log(`a record's value (${checked.bytes} B, validates as usage.recorded): ${checked.example}`);
 
-      await k.create(topic);
-      scratch.topics.push(topic);
+      await k.create(topic, ev.PARTITIONS);
+      scratch.add({ topics: [topic] });
       log(
         `${tag}: producing ${fmtInt(s.events)} records (${fmtInt(distinct)} distinct events, ` +
           `${fmtInt(s.events - distinct)} duplicates) to ${topic}, the service stopped...`,
@@ -791,8 +709,7 @@ async function main() {
       if (loadBefore !== null && loadBefore > 0.15)
         log(`    note: the machine was ${fmt(loadBefore * 100, 0)}% busy just before the drain (other processes)`);
       const logFile = path.join(os.tmpdir(), `bench-aggregation-${runId}-r${round}.log`);
-      scratch.schemas.push(schema);
-      scratch.groups.push(groupId);
+      scratch.add({ schemas: [schema], groups: [groupId] });
       const spawnedAt = performance.now();
       service = await startService({
         main: serviceMain,
@@ -950,72 +867,29 @@ async function main() {
       service = null;
       if (stopped && stopped.code !== 0)
         problems.push(`${tag}: the service exited ${JSON.stringify(stopped)} on SIGTERM`);
-      if (!s.keep) await dropRound(pool, k, scratch, schema, topic, groupId);
+      // Removed as soon as the round is over: a round of 1M events is a few hundred MB in
+      // Postgres and on the broker.
+      if (!s.keep) await scratch.drop({ schemas: [schema], topics: [topic], groups: [groupId] });
     }
     printSummary(s, facts, { eventBytes, pgVersion }, rounds);
-  } catch (err) {
-    // After SIGINT, whatever was running fails as its process goes away: not a finding.
-    if (!interrupted) problems.push(err instanceof Error ? (err.stack ?? err.message) : String(err));
-  } finally {
-    await cleanup();
-    if (s.keep || problems.length > 0) log(`service logs kept: ${logFiles.join(', ')}`);
-    else for (const file of logFiles) fs.rmSync(file, { force: true });
-  }
-  if (problems.length > 0) {
-    log(`FAILED: ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
-    process.exitCode = 1;
-  }
-}
+  };
 
-/**
- * A round's schema, topic and consumer group, removed as soon as the round is over (a round of
- * 1M events is a few hundred MB in Postgres and on the broker).
- * @param {import('pg').Pool} pool
- * @param {ReturnType<typeof kafkaTools>} k
- * @param {{ topics: string[], schemas: string[], groups: string[] }} scratch
- * @param {string} schema
- * @param {string} topic
- * @param {string} groupId
- */
-async function dropRound(pool, k, scratch, schema, topic, groupId) {
-  await pool.query(`drop schema if exists ${schema} cascade`);
-  await deleteTopics(k, topic);
-  await deleteGroups(k, groupId);
-  const drop = (/** @type {string[]} */ xs, /** @type {string} */ x) => xs.splice(xs.indexOf(x), 1);
-  drop(scratch.schemas, schema);
-  drop(scratch.topics, topic);
-  drop(scratch.groups, groupId);
-}
-
-/**
- * A round's topic and the service's dead-letter topic for it (`<topic>.dlq`, created by the
- * service's consumer when it starts).
- * @param {ReturnType<typeof kafkaTools>} k
- * @param {string} topic
- */
-async function deleteTopics(k, topic) {
-  try {
-    const topics = (await k.admin.listTopics()).filter((t) => t === topic || t.startsWith(`${topic}.`));
-    if (topics.length) await k.admin.deleteTopics({ topics, timeout: 30_000 });
-  } catch (err) {
-    log(`could not delete the topics ${topic}*: ${err instanceof Error ? err.message : err}`);
-  }
-}
-
-/**
- * The service's consumer groups of a round: AGGREGATION_GROUP_ID is the prefix of each of them
- * (`.usage`, `.catalog`, `.subscriptions`, ...), so they are found by it.
- * @param {ReturnType<typeof kafkaTools>} k
- * @param {string} prefix
- */
-async function deleteGroups(k, prefix) {
-  try {
-    const { groups } = await k.admin.listGroups();
-    const ours = groups.map((g) => g.groupId).filter((id) => id === prefix || id.startsWith(`${prefix}.`));
-    if (ours.length) await k.admin.deleteGroups(ours);
-  } catch (err) {
-    log(`could not delete the consumer groups ${prefix}.*: ${err instanceof Error ? err.message : err}`);
-  }
+  await runWithCleanup({
+    body,
+    cleanup: async () => {
+      producerChild?.kill('SIGTERM');
+      if (service) await service.stop();
+      service = null;
+      await scratch.dropAll(s.keep);
+      await k.admin.disconnect().catch(() => undefined);
+      await pool.end().catch(() => undefined);
+    },
+    interrupted: 'interrupted: stopping the service and the producer, dropping the schemas, deleting the topics',
+    problems,
+    logFiles,
+    keep: s.keep,
+    log,
+  });
 }
 
 /** @param {Round} r */
@@ -1050,7 +924,7 @@ function describeLive(l) {
 
 /**
  * @param {Settings} s
- * @param {ReturnType<typeof machineFacts>} facts
+ * @param {ReturnType<typeof import('../lib/machine.cjs').machineFacts>} facts
  * @param {{ eventBytes: number, pgVersion: string }} info
  * @param {Round[]} rounds
  */

@@ -32,14 +32,13 @@ const os = require('node:os');
 const path = require('node:path');
 const { randomUUID } = require('node:crypto');
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const infra = require(path.join(ROOT, 'infra', 'local', 'index.cjs'));
 const { percentile } = require('../lib/stats.cjs');
 const { parseOptions } = require('../lib/cli.cjs');
 const { logger, fmtInt, fmt, med, table } = require('../lib/output.cjs');
-const { machineFacts, localBrokerPid } = require('../lib/machine.cjs');
-const { vmHwmKb, vmRssKb, backgroundLoad, cpuWindow } = require('../lib/proc.cjs');
-const { ensureBuilt, freePort, startService } = require('../lib/service.cjs');
+const { vmHwmKb, vmRssKb, backgroundLoad, cpuWindow, postgresCpuSec } = require('../lib/proc.cjs');
+const { freePort, startService } = require('../lib/service.cjs');
+const { kafkaTools: kafkaClient } = require('../lib/kafka.cjs');
+const { prepareRun, scratchOf, runWithCleanup } = require('../lib/run.cjs');
 const sc = require('./scenario.cjs');
 
 /** PERFORMANCE.md: 10,000 period summaries → 10,000 invoices on the topic in < 10 s; RSS < 200 MB. */
@@ -101,17 +100,13 @@ const messageOf = (err) => (err instanceof Error ? err.message : String(err));
 
 /** @param {string[]} brokers */
 function kafkaTools(brokers) {
-  const { createKafkaClient, ensureTopics, EventProducer } = require('@usageflow/kafka');
-  const { createLogger } = require('@usageflow/telemetry');
-  const logger = createLogger({ service: 'bench-billing', level: 'warn' });
-  const kafka = createKafkaClient({ brokers, clientId: 'bench-billing', logger });
-  const admin = kafka.admin();
-  const producer = new EventProducer(kafka, { logger });
+  const { EventProducer } = require('@usageflow/kafka');
+  const k = kafkaClient(brokers, 'bench-billing');
+  const { kafka, admin, logger } = k;
   return {
-    kafka,
-    admin,
+    ...k,
     /** For the real topics, which are never deleted. */
-    producer,
+    producer: new EventProducer(kafka, { logger }),
     /**
      * A producer for one round's scratch topic, disconnected at the round's end: a KafkaJS client
      * keeps refreshing the metadata of every topic it produced to, and once the topic is deleted
@@ -122,8 +117,6 @@ function kafkaTools(brokers) {
       await p.connect();
       return p;
     },
-    /** @param {string} topic @param {number} partitions */
-    create: (topic, partitions) => ensureTopics(kafka, [{ topic, numPartitions: partitions }]),
     /** Records on `topic` (high-water marks minus log starts). @param {string} topic */
     async size(topic) {
       const offsets = await admin.fetchTopicOffsets(topic);
@@ -133,35 +126,6 @@ function kafkaTools(brokers) {
     async joined(groupId) {
       const { groups } = await admin.describeGroups([groupId]);
       return groups[0]?.state === 'Stable' && groups[0].members.length > 0;
-    },
-    /** Deletes the topics and their dead-letter topics (`<topic>.dlq`). @param {string[]} topics */
-    async deleteTopics(topics) {
-      const all = await admin.listTopics();
-      const ours = all.filter((t) => topics.some((x) => t === x || t === `${x}.dlq`));
-      if (ours.length) await admin.deleteTopics({ topics: ours, timeout: 30_000 });
-    },
-    /**
-     * Deletes the groups named `prefix` or `prefix.*`. A group whose members are still leaving
-     * (the service has just stopped) refuses; it is asked again a second later.
-     * @param {string} prefix
-     */
-    async deleteGroups(prefix) {
-      for (let attempt = 1; ; attempt++) {
-        const { groups } = await admin.listGroups();
-        const ours = groups.map((g) => g.groupId).filter((id) => id === prefix || id.startsWith(`${prefix}.`));
-        if (ours.length === 0) return;
-        try {
-          await admin.deleteGroups(ours);
-          return;
-        } catch (err) {
-          if (attempt === 3) {
-            const failed = /** @type {{ groups?: Array<{ groupId: string, error?: { type?: string } }> }} */ (err)
-              .groups;
-            throw new Error(`${messageOf(err)}: ${failed?.map((g) => `${g.groupId} ${g.error?.type}`).join(', ')}`);
-          }
-          await sleep(1000);
-        }
-      }
     },
   };
 }
@@ -265,6 +229,7 @@ async function serviceTables(pool, schema) {
  * @property {number} maxMs
  * @property {number} catchUpSec       spawn → projections hold the round's subscriptions
  * @property {number | null} serviceCpuSec
+ * @property {number | null} postgresCpuSec every postgres process on this machine (null: a remote one)
  * @property {number | null} brokerCpuSec
  * @property {number | null} machineBusy
  * @property {number | null} rssReadyKb VmRSS when /readyz first answered 200 (before the consumers replay)
@@ -358,7 +323,7 @@ function checkInvoices(scn, invoices, n) {
 
 /**
  * One round: seed, start, burst, collect, check, stop.
- * @param {{ s: Settings, tag: string, runId: string, round: number, k: ReturnType<typeof kafkaTools>, pool: import('pg').Pool, brokers: string[], databaseUrl: string, serviceMain: string, brokerPid: number | null, scratch: Scratch, setService: (svc: ReturnType<typeof startService> | null) => void, logFiles: string[] }} c
+ * @param {{ s: Settings, tag: string, runId: string, round: number, k: ReturnType<typeof kafkaTools>, pool: import('pg').Pool, brokers: string[], databaseUrl: string, serviceMain: string, brokerPid: number | null, scratch: ReturnType<typeof scratchOf>, setService: (svc: ReturnType<typeof startService> | null) => void, logFiles: string[] }} c
  * @returns {Promise<Round>}
  */
 async function runRound(c) {
@@ -382,14 +347,13 @@ async function runRound(c) {
       `${TOPICS.subscriptions} now holds ${fmtInt(replay)} records, which the service replays`,
   );
   await k.create(topic, s.partitions);
-  c.scratch.topics.push(topic);
+  c.scratch.add({ topics: [topic] });
 
   // --- start ---
   const port = /** @type {number} */ (await freePort());
   const logFile = path.join(os.tmpdir(), `bench-billing-${c.runId}-r${c.round}.log`);
   c.logFiles.push(logFile);
-  c.scratch.schemas.push(schema);
-  c.scratch.groups.push(groupPrefix, readerGroup);
+  c.scratch.add({ schemas: [schema], groups: [groupPrefix, readerGroup] });
   const spawnedAt = Date.now();
   const svc = startService({
     name: 'billing service',
@@ -465,7 +429,7 @@ async function runRound(c) {
   log(`${tag}: burst — ${fmtInt(n)} summaries to ${topic} (${s.partitions} partitions), then collecting invoices...`);
   const producer = await k.scratchProducer();
   const rssBeforeKb = vmRssKb(svc.pid);
-  const cpu = cpuWindow([svc.pid], c.brokerPid);
+  const cpu = cpuWindow([svc.pid], c.brokerPid, { postgres: postgresCpuSec });
   const runnerCpu = process.cpuUsage();
   /** The acknowledgement time (epoch ms) of each summary's produce request. */
   const ackAt = new Float64Array(n);
@@ -546,6 +510,7 @@ async function runRound(c) {
     maxMs: latencies.length ? latencies[latencies.length - 1] : NaN,
     catchUpSec,
     serviceCpuSec: w.cpuSec,
+    postgresCpuSec: w.more.postgres,
     brokerCpuSec: w.brokerCpuSec,
     machineBusy: w.machineBusy,
     rssReadyKb,
@@ -584,7 +549,7 @@ async function runRound(c) {
   const warnings = logWarnings(logFile);
   if (warnings.count > 0)
     log(`  note: the service logged ${warnings.count} warning(s)/error(s), e.g. ${warnings.first}`);
-  if (!s.keep) await dropRound(pool, k, c.scratch, { schema, topic, groups: [groupPrefix, readerGroup] });
+  if (!s.keep) await c.scratch.drop({ schemas: [schema], topics: [topic], groups: [groupPrefix, readerGroup] });
   return r;
 }
 
@@ -619,7 +584,7 @@ function describeRound(r, n) {
     `${fmtInt(r.invoicesPerSec)} invoices/s: ${fmtInt(n)} invoice.created on the topic ${fmt(r.seconds, 2)} s after the first summary`,
     `the first after ${fmt(r.firstSec, 2)} s (summaries all acknowledged after ${fmt(r.produceSec, 2)} s)`,
     `summary → invoice p50 ${fmtInt(r.p50Ms)} ms, p99 ${fmtInt(r.p99Ms)} ms, max ${fmtInt(r.maxMs)} ms`,
-    `service CPU ${us(r.serviceCpuSec)} µs/invoice` +
+    `service CPU ${us(r.serviceCpuSec)} µs/invoice, Postgres CPU ${us(r.postgresCpuSec)} µs/invoice` +
       (r.brokerCpuSec === null ? '' : `, broker CPU ${us(r.brokerCpuSec)} µs/invoice`),
     `runner CPU ${fmt(r.runnerCpuSec, 2)} s`,
     `machine ${r.machineBusy === null ? '?' : fmt(r.machineBusy * 100, 0)}% busy`,
@@ -629,67 +594,22 @@ function describeRound(r, n) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Scratch: what each round leaves behind, removed at its end (unless --keep)
-// ---------------------------------------------------------------------------------------------
-
-/** @typedef {{ topics: string[], schemas: string[], groups: string[] }} Scratch */
-
-/**
- * @param {import('pg').Pool} pool
- * @param {ReturnType<typeof kafkaTools>} k
- * @param {Scratch} scratch
- * @param {{ schema: string, topic: string, groups: string[] }} what
- */
-async function dropRound(pool, k, scratch, what) {
-  const drop = (/** @type {string[]} */ xs, /** @type {string} */ x) => {
-    const i = xs.indexOf(x);
-    if (i >= 0) xs.splice(i, 1);
-  };
-  await pool
-    .query(`drop schema if exists ${what.schema} cascade`)
-    .catch((e) => log(`could not drop ${what.schema}: ${messageOf(e)}`));
-  drop(scratch.schemas, what.schema);
-  await k.deleteTopics([what.topic]).catch((e) => log(`could not delete ${what.topic}: ${messageOf(e)}`));
-  drop(scratch.topics, what.topic);
-  for (const g of what.groups) {
-    await k.deleteGroups(g).catch((e) => log(`could not delete the groups ${g}.*: ${messageOf(e)}`));
-    drop(scratch.groups, g);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // The run
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
   const s = parseArgs(process.argv.slice(2));
-  const facts = machineFacts();
-  log(
-    `machine: ${facts.nproc} CPUs (${facts.cpu}), ${fmt(facts.memGb)} GB RAM, ${facts.os}; node ${facts.node}; ` +
-      `Kafka ${facts.kafka}`,
-  );
-  const serviceMain = ensureBuilt('billing', log);
-
-  const { KAFKA_BROKERS, DATABASE_URL } = process.env;
-  const { kafkaBrokers, databaseUrl } =
-    KAFKA_BROKERS && DATABASE_URL
-      ? { kafkaBrokers: KAFKA_BROKERS, databaseUrl: DATABASE_URL }
-      : await infra.ensureInfra({ log });
-  const brokers = kafkaBrokers.split(',').map((/** @type {string} */ b) => b.trim());
-  const brokerPid = localBrokerPid(brokers);
-  const { Pool } = require('pg');
-  const pool = new Pool({ connectionString: databaseUrl, max: 2, application_name: 'bench-billing' });
-  const pgVersion = (await pool.query('show server_version')).rows[0].server_version;
-  log(
-    `broker ${brokers.join(',')}${brokerPid === null ? '' : ` (pid ${brokerPid}, CPU measured)`}; PostgreSQL ${pgVersion}`,
-  );
+  const { facts, serviceMain, brokers, brokerPid, databaseUrl, pool, pgVersion } = await prepareRun({
+    service: 'billing',
+    poolMax: 2,
+    log,
+  });
 
   const k = kafkaTools(brokers);
   await k.admin.connect();
   await k.producer.connect();
   const runId = Date.now().toString(36);
-  /** @type {Scratch} */
-  const scratch = { topics: [], schemas: [], groups: [] };
+  const scratch = scratchOf(pool, k, log);
   /** @type {ReturnType<typeof startService> | null} */
   let service = null;
   /** @type {string[]} */
@@ -697,73 +617,50 @@ async function main() {
   /** @type {string[]} */
   const problems = [];
 
-  // Once only: SIGINT and the run's own `finally` may both ask for it.
-  /** @type {Promise<void> | null} */
-  let cleaning = null;
-  let interrupted = false;
-  const cleanup = () => (cleaning ??= cleanupOnce());
-  const cleanupOnce = async () => {
-    if (service) await service.stop();
-    service = null;
-    if (s.keep) {
-      log(
-        `kept: schemas ${scratch.schemas.join(', ')}; topics ${scratch.topics.join(', ')}; groups ${scratch.groups.join(', ')}`,
-      );
-    } else {
-      for (const schema of scratch.schemas.splice(0))
-        await pool.query(`drop schema if exists ${schema} cascade`).catch((e) => log(`could not drop ${schema}: ${e}`));
-      if (scratch.topics.length) await k.deleteTopics(scratch.topics.splice(0)).catch((e) => log(String(e)));
-      for (const g of scratch.groups.splice(0)) await k.deleteGroups(g).catch((e) => log(String(e)));
-    }
-    await k.producer.disconnect().catch(() => undefined);
-    await k.admin.disconnect().catch(() => undefined);
-    await pool.end().catch(() => undefined);
-  };
-  process.once('SIGINT', () => {
-    interrupted = true;
-    log('interrupted: stopping the service, dropping the schemas, deleting the topics and groups');
-    cleanup().finally(() => process.exit(130));
+  await runWithCleanup({
+    body: async () => {
+      /** @type {Round[]} */
+      const rounds = [];
+      for (let round = 1; round <= s.rounds; round++) {
+        const r = await runRound({
+          s,
+          tag: `round ${round}/${s.rounds}`,
+          runId,
+          round,
+          k,
+          pool,
+          brokers,
+          databaseUrl,
+          serviceMain,
+          brokerPid,
+          scratch,
+          setService: (svc) => (service = svc),
+          logFiles,
+        });
+        rounds.push(r);
+        if (!r.ok) problems.push(`round ${round}: a check failed (see above)`);
+      }
+      printSummary(s, facts, pgVersion, rounds);
+    },
+    cleanup: async () => {
+      if (service) await service.stop();
+      service = null;
+      await scratch.dropAll(s.keep);
+      await k.producer.disconnect().catch(() => undefined);
+      await k.admin.disconnect().catch(() => undefined);
+      await pool.end().catch(() => undefined);
+    },
+    interrupted: 'interrupted: stopping the service, dropping the schemas, deleting the topics and groups',
+    problems,
+    logFiles,
+    keep: s.keep,
+    log,
   });
-
-  /** @type {Round[]} */
-  const rounds = [];
-  try {
-    for (let round = 1; round <= s.rounds; round++) {
-      const r = await runRound({
-        s,
-        tag: `round ${round}/${s.rounds}`,
-        runId,
-        round,
-        k,
-        pool,
-        brokers,
-        databaseUrl,
-        serviceMain,
-        brokerPid,
-        scratch,
-        setService: (svc) => (service = svc),
-        logFiles,
-      });
-      rounds.push(r);
-      if (!r.ok) problems.push(`round ${round}: a check failed (see above)`);
-    }
-    printSummary(s, facts, pgVersion, rounds);
-  } catch (err) {
-    if (!interrupted) problems.push(err instanceof Error ? (err.stack ?? err.message) : String(err));
-  } finally {
-    await cleanup();
-    if (s.keep || problems.length > 0) log(`service logs kept: ${logFiles.join(', ')}`);
-    else for (const file of logFiles) fs.rmSync(file, { force: true });
-  }
-  if (problems.length > 0) {
-    log(`FAILED: ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
-    process.exitCode = 1;
-  }
 }
 
 /**
  * @param {Settings} s
- * @param {ReturnType<typeof machineFacts>} facts
+ * @param {ReturnType<typeof import('../lib/machine.cjs').machineFacts>} facts
  * @param {string} pgVersion
  * @param {Round[]} rounds
  */
@@ -785,6 +682,10 @@ function printSummary(s, facts, pgVersion, rounds) {
     fmtInt(get((r) => r.p99Ms)),
     fmt(
       get((r) => us(r.serviceCpuSec)),
+      0,
+    ),
+    fmt(
+      get((r) => us(r.postgresCpuSec)),
       0,
     ),
     fmt(
@@ -826,6 +727,7 @@ function printSummary(s, facts, pgVersion, rounds) {
         'p50 ms',
         'p99 ms',
         'service µs/invoice',
+        'Postgres µs/invoice',
         'burst RSS MB',
         'VmHWM MB',
         'machine busy %',
@@ -836,7 +738,8 @@ function printSummary(s, facts, pgVersion, rounds) {
   console.log(
     'seconds from the first summary acknowledged to the last (first) invoice.created on usageflow.invoices.v1 (its\n' +
       'record timestamp); p50/p99: each summary acknowledged → its invoice on the topic. burst RSS: highest VmRSS\n' +
-      'sampled every 100 ms during the burst; VmHWM: the process’s peak over its life (start-up and replay included).',
+      'sampled every 100 ms during the burst; VmHWM: the process’s peak over its life (start-up and replay included).\n' +
+      'µs/invoice: CPU of the service process / of every postgres process during the burst, per invoice.',
   );
   const loads = rounds.map((r) => r.loadBefore ?? 0);
   console.log(

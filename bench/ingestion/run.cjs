@@ -34,6 +34,7 @@ const { machineFacts, localBrokerPid } = require('../lib/machine.cjs');
 const { vmHwmKb, backgroundLoad, cpuWindow } = require('../lib/proc.cjs');
 const { ensureBuilt, freePort, replicaLog, startGroup, startService } = require('../lib/service.cjs');
 const { forkWorker } = require('../lib/worker.cjs');
+const { kafkaTools: kafkaClient } = require('../lib/kafka.cjs');
 
 const GATEWAY_MAIN = path.join(ROOT, 'services', 'ingestion', 'dist', 'main.js');
 const WORKER = path.join(__dirname, 'load-worker.cjs');
@@ -148,10 +149,9 @@ async function sampled(pids, fn) {
 
 /** @param {string[]} brokers */
 function kafkaTools(brokers) {
-  const { createKafkaClient, EventProducer, ensureTopics, highWaterMarks, encodeEvent } = require('@usageflow/kafka');
-  const { createLogger } = require('@usageflow/telemetry');
-  const logger = createLogger({ service: 'bench-ingestion', level: 'warn' });
-  const kafka = createKafkaClient({ brokers, clientId: 'bench-ingestion', logger });
+  const { EventProducer, highWaterMarks, encodeEvent } = require('@usageflow/kafka');
+  const k = kafkaClient(brokers, 'bench-ingestion');
+  const { kafka, logger } = k;
   const producer = new EventProducer(kafka, { logger });
   /** @param {string} topic */
   const total = async (topic) => {
@@ -159,7 +159,7 @@ function kafkaTools(brokers) {
     for (const v of (await highWaterMarks(kafka, topic)).values()) sum += v;
     return Number(sum);
   };
-  return { kafka, producer, ensureTopics, highWaterMarks, encodeEvent, total };
+  return { ...k, producer, highWaterMarks, encodeEvent, total };
 }
 
 /**
@@ -449,13 +449,12 @@ async function main() {
     if (gateway) done.push(gateway.stop());
     if (org) done.push(org.revoke().catch((e) => log(`could not revoke the bench key: ${e.message}`)));
     if (scratchTopics.length) {
-      const admin = k.kafka.admin();
       done.push(
-        admin
+        k.admin
           .connect()
-          .then(() => admin.deleteTopics({ topics: scratchTopics.splice(0), timeout: 30_000 }))
+          .then(() => k.deleteTopics(scratchTopics.splice(0)))
           .catch((e) => log(`could not delete the scratch topics: ${e.message}`))
-          .finally(() => admin.disconnect()),
+          .finally(() => k.admin.disconnect()),
       );
     }
     await Promise.all(done);
@@ -467,7 +466,7 @@ async function main() {
   });
 
   try {
-    await k.ensureTopics(k.kafka, [{ topic: USAGE_TOPIC, numPartitions: USAGE_PARTITIONS }]);
+    await k.create(USAGE_TOPIC, USAGE_PARTITIONS);
     org = await seedOrganization(k);
     log(`seeded organization ${org.organizationId}: API key ${org.apiKeyId} (events:write), metric ${METRIC}`);
 
@@ -588,7 +587,7 @@ async function main() {
       if (!s['no-baseline']) {
         const topic = `bench.ingestion.${runId}.${round}.baseline`;
         log(`${tag}: ProducerPerformance, ${fmtInt(s['baseline-records'])} records of ${recordSize} B...`);
-        await k.ensureTopics(k.kafka, [{ topic, numPartitions: record.partitions }]);
+        await k.create(topic, record.partitions);
         scratchTopics.push(topic);
         const b = await runBaseline({
           brokers,
@@ -622,7 +621,7 @@ async function main() {
       if (chosen.has('floor')) {
         const floorLabel = `floor ${s['batch-size']} x ${s['batch-concurrency']}`;
         const topic = `bench.ingestion.${runId}.${round}.floor`;
-        await k.ensureTopics(k.kafka, [{ topic, numPartitions: record.partitions }]);
+        await k.create(topic, record.partitions);
         scratchTopics.push(topic);
         log(
           `${tag}: ${floorLabel} on floor-gateway.cjs (HTTP, JSON and the produce only), ${fmtInt(s['batch-requests'])} requests...`,

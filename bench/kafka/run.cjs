@@ -45,6 +45,7 @@ const { logger, table } = require('../lib/output.cjs');
 const { machineFacts, javaBin, localBrokerPid } = require('../lib/machine.cjs');
 const { vmHwmKb, childrenCpuSec, processCpuSec, machineTicks, busyShare, backgroundLoad } = require('../lib/proc.cjs');
 const { forkWorker } = require('../lib/worker.cjs');
+const { kafkaTools: kafkaClient } = require('../lib/kafka.cjs');
 
 const PARTITIONS = 6;
 const TARGET_RATIO = 0.8;
@@ -138,21 +139,19 @@ const fmt = (n, d = 1) => n.toFixed(d);
 
 /** @param {string[]} brokers */
 function topicAdmin(brokers) {
-  const { createKafkaClient, ensureTopics, highWaterMarks } = require('@usageflow/kafka');
-  const { createLogger } = require('@usageflow/telemetry');
-  const logger = createLogger({ service: 'bench-kafka-admin', level: 'warn' });
-  const kafka = createKafkaClient({ brokers, clientId: 'bench-kafka-admin', logger });
+  const { highWaterMarks } = require('@usageflow/kafka');
+  const k = kafkaClient(brokers, 'bench-kafka-admin');
   /** @type {Set<string>} */
   const created = new Set();
   return {
     /** @param {string} topic */
     async create(topic) {
-      await ensureTopics(kafka, [{ topic, numPartitions: PARTITIONS }]);
+      await k.create(topic, PARTITIONS);
       created.add(topic);
     },
     /** @param {string} topic */
     async count(topic) {
-      const hw = await highWaterMarks(kafka, topic);
+      const hw = await highWaterMarks(k.kafka, topic);
       let total = 0n;
       for (const v of hw.values()) total += v;
       return Number(total);
@@ -161,13 +160,12 @@ function topicAdmin(brokers) {
     async remove(topics) {
       const list = topics.filter((t) => created.has(t));
       if (list.length === 0) return;
-      const admin = kafka.admin();
-      await admin.connect();
+      await k.admin.connect();
       try {
-        await admin.deleteTopics({ topics: list, timeout: 30_000 });
+        await k.deleteTopics(list);
         for (const t of list) created.delete(t);
       } finally {
-        await admin.disconnect();
+        await k.admin.disconnect();
       }
     },
     leftovers: () => [...created],

@@ -1,9 +1,9 @@
 // @ts-check
 'use strict';
 /**
- * What the benchmarks read from /proc: the CPU time and resident set of a process, how busy the
- * whole machine is, and a window that samples them around a measurement. Each reading is null
- * where there is no /proc (or the process is gone).
+ * What the benchmarks read from /proc: the CPU time and resident set of a process, the CPU time of
+ * a local Postgres, how busy the whole machine is, and a window that samples them around a
+ * measurement. Each reading is null where there is no /proc (or the process is gone).
  */
 const fs = require('node:fs');
 const { spawnSync } = require('node:child_process');
@@ -64,6 +64,35 @@ function childrenCpuSec() {
 function processCpuSec(pid) {
   const f = procStat(pid);
   return f ? (Number(f[11]) + Number(f[12])) / CLK_TCK : null;
+}
+
+/**
+ * CPU seconds of every `postgres` process on this machine: the live ones' own time, plus the
+ * postmaster's reaped children (a backend that exits between two readings moves its time there,
+ * so the difference stays right). Null when there is none (a remote DATABASE_URL).
+ */
+function postgresCpuSec() {
+  /** @type {Map<number, { ppid: number, own: number, reaped: number }>} */
+  const procs = new Map();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const raw = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (raw.slice(raw.indexOf('(') + 1, raw.lastIndexOf(')')) !== 'postgres') continue;
+      const f = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
+      procs.set(Number(entry), {
+        ppid: Number(f[1]),
+        own: Number(f[11]) + Number(f[12]),
+        reaped: Number(f[13]) + Number(f[14]),
+      });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  if (procs.size === 0) return null;
+  let ticks = 0;
+  for (const p of procs.values()) ticks += p.own + (procs.has(p.ppid) ? 0 : p.reaped);
+  return ticks / CLK_TCK;
 }
 
 /** Busy and total jiffies of the whole machine (/proc/stat), or null. */
@@ -157,6 +186,7 @@ module.exports = {
   vmHwmKb,
   childrenCpuSec,
   processCpuSec,
+  postgresCpuSec,
   machineTicks,
   busyShare,
   backgroundLoad,
