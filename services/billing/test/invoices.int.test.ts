@@ -122,6 +122,31 @@ describe('invoice generation', () => {
     expect([row.number, row.amount_cents]).toEqual(['INV-000001', '10000']);
   });
 
+  it('a summary that cannot be invoiced is set aside with its reason, without holding up or numbering the others', async () => {
+    const { org, subscriptionId } = await subscribed();
+    const other = randomUUID();
+    await b.publish('subscription.created', b.topics.subscriptions, org, subscriptionCreated(other));
+    // first, 10^30 calls: an amount beyond what minor units can hold exactly
+    await b.publish('usage.period_summarized', b.topics.summaries, org, {
+      ...summaryOf(other, 0, MARCH),
+      metrics: [{ metricKey: 'API_CALL', aggregation: 'SUM', quantity: `1${'0'.repeat(30)}`, eventCount: 1 }],
+    });
+    const valid = await b.publish(
+      'usage.period_summarized',
+      b.topics.summaries,
+      org,
+      summaryOf(subscriptionId, 0, MARCH),
+    );
+    const [row] = await invoiced(subscriptionId);
+    const aside = await waitFor('the summary to be set aside', async () => {
+      const r = await b.db('usage_summaries').where({ subscription_id: other }).first();
+      return r?.unbillable_reason && r;
+    });
+    expect(aside.unbillable_reason).toMatch(/not a billable amount/);
+    expect(await invoicesOf(other)).toEqual([]);
+    expect([row.number, row.summary_event_id]).toEqual(['INV-000001', valid.id]);
+  });
+
   it('late usage of March is billed on the April invoice as its own line, priced as if on time', async () => {
     const { org, subscriptionId, token } = await subscribed();
     await b.publish('usage.period_summarized', b.topics.summaries, org, summaryOf(subscriptionId, 9_998));

@@ -83,32 +83,53 @@ export async function issuePendingInvoices(ctx: BillingContext): Promise<number>
     const names = await metricNames(trx, rows);
     const chargeable = await customersWithProvider(ctx, trx, rows);
     const issued: Issued[] = [];
+    const unbillable: Array<{ eventId: string; reason: string }> = [];
     for (const row of rows) {
       const issuedAt = row.frozen_time ?? ctx.clock();
       const lateHere = late.get(row.subscription_id) ?? [];
-      const calc = calculateInvoice({
-        terms: row.terms,
-        summary: {
-          eventId: row.event_id,
-          fingerprint: row.data.fingerprint,
-          period: row.data.period,
-          metrics: row.data.metrics,
-        },
-        late: lateHere.map((l) => l.input),
-        metricNames: names.get(row.organization_id),
-      });
-      issued.push({
-        id: invoiceIdOf(row.subscription_id, row.data.period.start),
-        row,
-        calc,
-        lateEventIds: lateHere.flatMap((l) => l.input.recordEventIds),
-        number: '',
-        seq: 0,
-        issuedAt,
-        dueAt: new Date(issuedAt.getTime() + ctx.settings.paymentTermsDays * DAY_MS),
-        chargeable: chargeable.has(`${row.organization_id}\u0000${row.customer_id}`),
-      });
+      try {
+        const calc = calculateInvoice({
+          terms: row.terms,
+          summary: {
+            eventId: row.event_id,
+            fingerprint: row.data.fingerprint,
+            period: row.data.period,
+            metrics: row.data.metrics,
+          },
+          late: lateHere.map((l) => l.input),
+          metricNames: names.get(row.organization_id),
+        });
+        const invoice: Issued = {
+          id: invoiceIdOf(row.subscription_id, row.data.period.start),
+          row,
+          calc,
+          lateEventIds: lateHere.flatMap((l) => l.input.recordEventIds),
+          number: invoiceNumber(1),
+          seq: 0,
+          issuedAt,
+          dueAt: new Date(issuedAt.getTime() + ctx.settings.paymentTermsDays * DAY_MS),
+          chargeable: chargeable.has(`${row.organization_id}\u0000${row.customer_id}`),
+        };
+        // The event is checked against its contract now (with a placeholder number), so a
+        // summary whose invoice could not be published is set aside before numbers are taken.
+        invoiceCreated(invoice);
+        issued.push(invoice);
+      } catch (err) {
+        ctx.logger.error(
+          { err, organizationId: row.organization_id, subscriptionId: row.subscription_id, eventId: row.event_id },
+          'a usage summary cannot be invoiced; set aside',
+        );
+        unbillable.push({ eventId: row.event_id, reason: String((err as Error).message ?? err).slice(0, 1000) });
+      }
     }
+    if (unbillable.length > 0) {
+      await trx.raw(
+        `update usage_summaries s set unbillable_reason = v.reason
+           from unnest(?::uuid[], ?::text[]) as v(event_id, reason) where s.event_id = v.event_id`,
+        [unbillable.map((u) => u.eventId), unbillable.map((u) => u.reason)],
+      );
+    }
+    if (issued.length === 0) return 0;
     await allocateNumbers(trx, issued);
     await insertInvoices(trx, issued);
     await trx.raw(
@@ -142,7 +163,7 @@ async function pendingSummaries(trx: Knex.Transaction, limit: number): Promise<P
          on p.organization_id = s.organization_id and p.code = s.plan_code and p.version = s.plan_version
        join subscriptions sub on sub.id = s.subscription_id and sub.organization_id = s.organization_id
        left join test_clocks c on c.id = sub.test_clock_id
-      where s.invoice_id is null
+      where s.invoice_id is null and s.unbillable_reason is null
         and (sub.test_clock_id is null or c.id is not null)
         and not exists (select 1 from invoices i
                          where i.subscription_id = s.subscription_id

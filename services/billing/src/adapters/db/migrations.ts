@@ -233,4 +233,18 @@ export const billingMigrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    name: '102_billing_unbillable_summaries',
+    async up(db) {
+      // A summary that cannot become an invoice (its invoice would break the contract, e.g. more
+      // lines than invoice.created allows) is set aside with the reason instead of blocking the
+      // invoices behind it; it stays visible for an operator.
+      await db.raw(`
+        alter table usage_summaries add column unbillable_reason text;
+        drop index usage_summaries_pending;
+        create index usage_summaries_pending on usage_summaries (received_seq)
+          where invoice_id is null and unbillable_reason is null;
+      `);
+    },
+  },
 ];
