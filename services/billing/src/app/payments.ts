@@ -83,6 +83,8 @@ async function recordAttempt(
     throw new Error(`invoice ${invoice.id}: ${invoice.status} -> ${decision.status} is not a status move`);
   }
   const paymentId = attempt.paymentId;
+  // The contract caps a reason at 500 characters; a provider's may be longer.
+  const failureReason = attempt.failureReason?.slice(0, 500);
   const number = invoice.payment_attempts + 1;
   const amountCents = Number(invoice.amount_cents);
   const money = { currency: invoice.currency, amountCents, amount: toMajorAmount(amountCents, invoice.currency) };
@@ -93,7 +95,7 @@ async function recordAttempt(
     attempt: number,
     provider: attempt.provider,
     outcome: attempt.outcome,
-    failure_reason: attempt.failureReason ?? null,
+    failure_reason: failureReason ?? null,
     reference: attempt.reference ?? null,
     currency: invoice.currency,
     amount_cents: amountCents,
@@ -124,7 +126,7 @@ async function recordAttempt(
         provider: attempt.provider,
         ...money,
         attemptedAt: attempt.at.toISOString(),
-        ...(attempt.failureReason ? { failureReason: attempt.failureReason } : {}),
+        ...(failureReason ? { failureReason } : {}),
         ...(decision.nextAttemptAt ? { nextAttemptAt: decision.nextAttemptAt.toISOString() } : {}),
       },
     }),
@@ -145,7 +147,7 @@ async function recordAttempt(
         id: randomUUID(),
         data: {
           ...ref,
-          reason: attempt.failureReason ?? attempt.outcome,
+          reason: failureReason ?? attempt.outcome,
           attempts: number,
           lastPaymentId: paymentId,
           failedAt: attempt.at.toISOString(),
