@@ -11,7 +11,7 @@ const spec = {
   BILLING_PAYMENT_TERMS_DAYS: num({ default: 14, desc: 'days from issue to due date' }),
   BILLING_GROUP_ID: str({
     default: 'billing',
-    desc: 'prefix of the consumer groups (.catalog, .subscriptions, .summaries)',
+    desc: 'prefix of the consumer groups (.organizations, .catalog, .subscriptions, .summaries)',
   }),
   BILLING_SUMMARIES_TOPIC: str({
     default: TOPICS.usageSummaries,

@@ -48,6 +48,7 @@ export async function startBilling(options: BillingTestOptions = {}) {
   const producer = new EventProducer(kafka, { logger });
   await producer.connect();
   const topics = {
+    identity: await testTopic(kafka, 'identity', 1),
     catalog: options.topics?.catalog ?? (await testTopic(kafka, 'catalog', 1)),
     subscriptions: options.topics?.subscriptions ?? (await testTopic(kafka, 'subscriptions', 1)),
     summaries: await testTopic(kafka, 'summaries', 2),

@@ -405,8 +405,11 @@ describe('reading invoices', () => {
     expect(inApril.body.data).toEqual([]);
     expect((await b.api('GET', '/v1/invoices?status=LOST', { token })).status).toBe(400);
 
+    await b.publish('organization.created', b.topics.identity, org, { name: 'CloudAI', createdBy: randomUUID() });
+    await waitFor('the organization name', () => b.db('organizations').where({ id: org }).first());
     const html = await b.api('GET', `/v1/invoices/${other.id}/html`, { token: await b.tokenFor(org, 'VIEWER') });
     expect(html.status).toBe(200);
+    expect(html.text).toContain('CloudAI');
     expect(html.headers.get('content-type')).toMatch(/^text\/html/);
     expect(html.text).toContain('INV-000002');
     expect(html.text).toContain('User &lt;b&gt;123&lt;/b&gt;');

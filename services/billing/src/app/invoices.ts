@@ -235,10 +235,13 @@ export async function invoiceDocument(ctx: BillingContext, caller: Caller, id: s
     .db('metrics')
     .where({ organization_id: organizationId })
     .select<Array<{ key: string; name: string; unit: string }>>('key', 'name', 'unit');
+  const organization = await ctx
+    .db('organizations')
+    .where({ id: organizationId })
+    .first<{ name: string } | undefined>('name');
   return {
     invoice,
-    // NOTE: the issuer's name lives in identity's data, which billing does not project yet.
-    organization: { name: null },
+    organization: { name: organization?.name ?? null },
     customer: { customerId: invoice.customerId, name: customer?.name ?? null, email: customer?.email ?? null },
     metrics: Object.fromEntries(metrics.map((m) => [m.key, { name: m.name, unit: m.unit }])),
   };

@@ -1,10 +1,20 @@
-// Billing's projections of other services' topics: plan versions (pricing terms), metric names
-// and customers from the catalog; subscriptions and test clocks from the subscriptions topic;
+// Billing's projections of other services' topics: organization names from identity; plan
+// versions (pricing terms), metric names and customers from the catalog; subscriptions and test clocks from the subscriptions topic;
 // usage summaries and late usage from aggregation. Each apply runs inside the consumer's inbox
 // transaction, so a redelivered event is a no-op; created/updated events carry complete state,
 // so applying them is an upsert.
 import type { DomainEvent, EventOf } from '@usageflow/contracts';
 import type { Knex } from '@usageflow/db';
+
+/** Applies organization.created/updated: the organization's name, the issuer on its invoices. */
+export async function applyOrganizationEvent(trx: Knex.Transaction, event: DomainEvent): Promise<void> {
+  if (event.type !== 'organization.created' && event.type !== 'organization.updated') return;
+  const { name } = (event as EventOf<'organization.created'>).data;
+  await trx.raw(
+    `insert into organizations (id, name) values (?, ?) on conflict (id) do update set name = excluded.name`,
+    [event.organizationId, name],
+  );
+}
 
 /** Applies one catalog event. Plan archival changes nothing billing keeps (versions stay billable). */
 export async function applyCatalogEvent(trx: Knex.Transaction, event: DomainEvent): Promise<void> {

@@ -247,4 +247,16 @@ export const billingMigrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    name: '103_billing_organizations',
+    async up(db) {
+      // The issuer's name on the invoice a customer receives (identity's organization events).
+      await db.raw(`
+        create table organizations (
+          id   uuid primary key,
+          name text not null
+        );
+      `);
+    },
+  },
 ];

@@ -1,11 +1,19 @@
-// Billing's consumers, each applying its events exactly once through the inbox: the catalog
+// Billing's consumers, each applying its events exactly once through the inbox: organization
+// names from identity, the catalog
 // (plan versions, metric names, customers), the subscriptions topic (subscriptions, test clocks)
 // and aggregation's usage summaries and late usage.
 import { TOPICS } from '@usageflow/contracts';
 import { inboxConsumer, type Knex } from '@usageflow/db';
 import type { ConsumerRunner, EventProducer, Kafka } from '@usageflow/kafka';
 import type { Logger } from '@usageflow/telemetry';
-import { applyCatalogEvent, applySubscriptionEvent, applySummaryEvents } from '../../app/projections';
+import {
+  applyCatalogEvent,
+  applyOrganizationEvent,
+  applySubscriptionEvent,
+  applySummaryEvents,
+} from '../../app/projections';
+
+const IDENTITY_TYPES = ['organization.created', 'organization.updated'] as const;
 
 const CATALOG_TYPES = [
   'metric.created',
@@ -28,12 +36,14 @@ const SUBSCRIPTION_TYPES = [
 const SUMMARY_TYPES = ['usage.period_summarized', 'usage.late_recorded'] as const;
 
 export interface BillingTopics {
+  identity: string;
   catalog: string;
   subscriptions: string;
   summaries: string;
 }
 
 export const DEFAULT_BILLING_TOPICS: BillingTopics = {
+  identity: TOPICS.identity,
   catalog: TOPICS.catalog,
   subscriptions: TOPICS.subscriptions,
   summaries: TOPICS.usageSummaries,
@@ -54,6 +64,14 @@ export function billingConsumers(options: {
 }): ConsumerRunner[] {
   const { groupPrefix, topics } = options;
   return [
+    inboxConsumer<(typeof IDENTITY_TYPES)[number]>({
+      ...options,
+      logger: options.logger.child({ component: 'organizations-projection' }),
+      groupId: `${groupPrefix}.organizations`,
+      topics: [topics.identity],
+      type: IDENTITY_TYPES,
+      apply: applyOrganizationEvent,
+    }),
     inboxConsumer<(typeof CATALOG_TYPES)[number]>({
       ...options,
       logger: options.logger.child({ component: 'catalog-projection' }),
