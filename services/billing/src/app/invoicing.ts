@@ -5,7 +5,7 @@
 // gaps, inserts invoices and lines, links the summaries and late records to them, schedules the
 // first charge where the customer has a payment provider, and appends invoice.created to the
 // outbox. Everything commits together or not at all.
-import { buildEvent, type DataOf, type UsagePeriodSummarizedData } from '@usageflow/contracts';
+import { buildEvent, type DataOf, type EventOf, type UsagePeriodSummarizedData } from '@usageflow/contracts';
 import { appendToOutbox, derivedEventId, iso, type Knex } from '@usageflow/db';
 import type { Static } from '@sinclair/typebox';
 import { randomUUID } from 'node:crypto';
@@ -49,6 +49,8 @@ interface LateRow {
 interface Issued {
   id: string;
   row: PendingRow;
+  /** invoice.created, checked against its contract before numbers are taken; numbered after. */
+  event: EventOf<'invoice.created'>;
   calc: InvoiceCalculation;
   lateEventIds: string[];
   number: string;
@@ -99,7 +101,7 @@ export async function issuePendingInvoices(ctx: BillingContext): Promise<number>
           late: lateHere.map((l) => l.input),
           metricNames: names.get(row.organization_id),
         });
-        const invoice: Issued = {
+        const invoice: Omit<Issued, 'event'> = {
           id: invoiceIdOf(row.subscription_id, row.data.period.start),
           row,
           calc,
@@ -110,10 +112,9 @@ export async function issuePendingInvoices(ctx: BillingContext): Promise<number>
           dueAt: new Date(issuedAt.getTime() + ctx.settings.paymentTermsDays * DAY_MS),
           chargeable: chargeable.has(`${row.organization_id}\u0000${row.customer_id}`),
         };
-        // The event is checked against its contract now (with a placeholder number), so a
-        // summary whose invoice could not be published is set aside before numbers are taken.
-        invoiceCreated(invoice);
-        issued.push(invoice);
+        // The event is built (and checked against its contract) now, with a placeholder number,
+        // so a summary whose invoice could not be published is set aside before numbers are taken.
+        issued.push({ ...invoice, event: invoiceCreated(invoice) });
       } catch (err) {
         ctx.logger.error(
           { err, organizationId: row.organization_id, subscriptionId: row.subscription_id, eventId: row.event_id },
@@ -147,7 +148,7 @@ export async function issuePendingInvoices(ctx: BillingContext): Promise<number>
     }
     await appendToOutbox(
       trx,
-      issued.map((i) => invoiceCreated(i)),
+      issued.map((i) => i.event),
       { topic: ctx.invoicesTopic },
     );
     return issued.length;
@@ -320,6 +321,7 @@ async function allocateNumbers(trx: Knex.Transaction, issued: Issued[]): Promise
     next.set(i.row.organization_id, seq + 1);
     i.seq = seq;
     i.number = invoiceNumber(seq);
+    i.event.data.number = i.number;
   }
 }
 
@@ -373,7 +375,7 @@ async function insertInvoices(trx: Knex.Transaction, issued: readonly Issued[]):
   }
 }
 
-function invoiceCreated(i: Issued) {
+function invoiceCreated(i: Omit<Issued, 'event'>): EventOf<'invoice.created'> {
   const data: DataOf<'invoice.created'> = {
     invoiceId: i.id,
     number: i.number,
