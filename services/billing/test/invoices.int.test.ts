@@ -204,7 +204,7 @@ describe('invoice generation', () => {
 });
 
 describe('immutability', () => {
-  it('the database refuses to change an invoice amount, its lines, or its status backwards, and to delete it', async () => {
+  it('the database refuses to change an invoice amount, its lines, its status backwards or when it was paid, and to delete it', async () => {
     const { org, subscriptionId } = await subscribed();
     await b.publish('usage.period_summarized', b.topics.summaries, org, summaryOf(subscriptionId, 12_000));
     const [row] = await invoiced(subscriptionId);
@@ -225,6 +225,12 @@ describe('immutability', () => {
     );
     await expect(b.db.raw(`update invoices set status = 'FAILED' where id = ?`, [row.id])).rejects.toThrow(
       /INVOICE_STATUS_TRANSITION/,
+    );
+    await expect(
+      b.db.raw(`update invoices set paid_at = paid_at - interval '1 day' where id = ?`, [row.id]),
+    ).rejects.toThrow(/INVOICE_IMMUTABLE/);
+    await expect(b.db.raw(`update invoices set paid_at = null where id = ?`, [row.id])).rejects.toThrow(
+      /INVOICE_IMMUTABLE/,
     );
     const after = await b.db('invoices').where({ id: row.id }).first();
     expect([after.amount_cents, after.status]).toEqual(['12000', 'PAID']);

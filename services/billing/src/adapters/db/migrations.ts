@@ -259,4 +259,25 @@ export const billingMigrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    // When an invoice was paid or failed is part of its record once set: only a FAILED invoice
+    // later paid gains a paid_at; neither time is ever rewritten or cleared.
+    name: '104_billing_settled_times',
+    async up(db) {
+      await db.raw(`
+        create function invoices_settled_times() returns trigger language plpgsql as $fn$
+        begin
+          if (old.paid_at is not null and new.paid_at is distinct from old.paid_at)
+             or (old.failed_at is not null and new.failed_at is distinct from old.failed_at) then
+            raise exception 'INVOICE_IMMUTABLE: invoice % cannot change when it was paid or failed', old.id
+              using errcode = 'UF001';
+          end if;
+          return new;
+        end
+        $fn$;
+        create trigger invoices_settled_times before update on invoices
+          for each row execute function invoices_settled_times();
+      `);
+    },
+  },
 ];
