@@ -203,6 +203,33 @@ describe('invoice generation', () => {
   });
 });
 
+describe('projections', () => {
+  it('a test clock only moves forward, whatever order its advances arrive in, and a redelivery changes nothing', async () => {
+    const org = randomUUID();
+    const testClockId = randomUUID();
+    await b.publish('test_clock.created', b.topics.subscriptions, org, {
+      testClockId,
+      frozenTime: '2025-03-01T00:00:00.000Z',
+    });
+    const later = await b.publish('test_clock.advanced', b.topics.subscriptions, org, {
+      testClockId,
+      from: '2025-03-01T00:00:00.000Z',
+      to: '2025-04-10T00:00:00.000Z',
+    });
+    // an older advance delivered late, and the later one again
+    const stale = await b.publish('test_clock.advanced', b.topics.subscriptions, org, {
+      testClockId,
+      from: '2025-03-01T00:00:00.000Z',
+      to: '2025-04-01T00:00:00.000Z',
+    });
+    await b.publish('test_clock.advanced', b.topics.subscriptions, org, later.data, later.id);
+    await waitFor('the stale advance to be consumed', () => b.db('inbox').where({ event_id: stale.id }).first());
+    const clock = await b.db('test_clocks').where({ id: testClockId }).first();
+    expect(clock.frozen_time.toISOString()).toBe('2025-04-10T00:00:00.000Z');
+    expect(await b.db('inbox').where({ event_id: later.id })).toHaveLength(1);
+  });
+});
+
 describe('immutability', () => {
   it('the database refuses to change an invoice amount, its lines, its status backwards or when it was paid, and to delete it', async () => {
     const { org, subscriptionId } = await subscribed();
