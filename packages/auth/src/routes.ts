@@ -3,6 +3,7 @@
 // disagree. Pipeline: authenticate -> authorize -> validate path, query, body -> handle.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import {
+  buildOpenApiDocument,
   can,
   compileValidator,
   hasScope,
@@ -69,6 +70,32 @@ export function mountRoutes(
     checkSpec(route.spec);
     (app as IRouter)[route.spec.method](toExpressPath(route.spec.path), pipeline(route, authenticator));
   }
+}
+
+/**
+ * A service's HTTP surface from its declared routes: each route gets its handler by operationId
+ * (a declared route without one stops the service at startup) behind its pipeline, and the
+ * OpenAPI document of exactly those routes is served at /openapi.json (the service's own part of
+ * the API description; the edge merges every service's).
+ */
+export function serviceRoutes(options: {
+  title: string;
+  routes: readonly RouteSpec[];
+  handlers: Readonly<Record<string, RouteHandler['handle']>>;
+  authenticator: Authenticator;
+}): (app: Express) => void {
+  const routes: RouteHandler[] = options.routes.map((spec) => {
+    const handle = options.handlers[spec.operationId];
+    if (!handle) throw new Error(`no handler for ${spec.operationId}`);
+    return { spec, handle };
+  });
+  const openapi = buildOpenApiDocument({ title: options.title, version: '1.0.0', routes: options.routes });
+  return (app: Express) => {
+    app.get('/openapi.json', (_req, res) => {
+      res.json(openapi);
+    });
+    mountRoutes(app, options.authenticator, routes);
+  };
 }
 
 /** The caller of an authenticated route; UNAUTHENTICATED when the route did not authenticate. */

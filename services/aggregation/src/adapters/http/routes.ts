@@ -1,8 +1,8 @@
 // The aggregation HTTP adapter for live usage: each route declared in the contracts gets its
 // handler here; auth, the usage:read check and validation happen in `mountRoutes`.
-import { mountRoutes, principalOf, type AuthedRequest, type Authenticator, type RouteHandler } from '@usageflow/auth';
-import { buildOpenApiDocument, USAGE_RANGE_QUERY, USAGE_ROUTES } from '@usageflow/contracts';
-import type { Express, Response } from 'express';
+import { serviceRoutes, principalOf, type AuthedRequest, type Authenticator } from '@usageflow/auth';
+import { USAGE_RANGE_QUERY, USAGE_ROUTES } from '@usageflow/contracts';
+import type { Response } from 'express';
 import type { AggregationContext, Caller } from '../../app/context';
 import { customerUsage, usageRange, type UsageRangeQuery } from '../../app/usage-queries';
 
@@ -29,16 +29,5 @@ export function usageRoutes(ctx: AggregationContext, authenticator: Authenticato
       res.json(await usageRange(ctx, callerOf(req), query));
     },
   };
-  const routes: RouteHandler[] = USAGE_ROUTES.map((spec) => {
-    const handle = handlers[spec.operationId];
-    if (!handle) throw new Error(`no handler for ${spec.operationId}`);
-    return { spec, handle };
-  });
-  const openapi = buildOpenApiDocument({ title: 'UsageFlow usage API', version: '1.0.0', routes: USAGE_ROUTES });
-  return (app: Express) => {
-    app.get('/openapi.json', (_req, res) => {
-      res.json(openapi);
-    });
-    mountRoutes(app, authenticator, routes);
-  };
+  return serviceRoutes({ title: 'UsageFlow usage API', routes: USAGE_ROUTES, handlers, authenticator });
 }

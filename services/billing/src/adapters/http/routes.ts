@@ -1,14 +1,9 @@
 // The billing HTTP adapter: each route declared in the contracts gets its handler here; auth,
 // the permission check and validation happen in `mountRoutes` from the declaration.
-import { mountRoutes, principalOf, type AuthedRequest, type Authenticator, type RouteHandler } from '@usageflow/auth';
-import {
-  BILLING_ROUTES,
-  buildOpenApiDocument,
-  type RecordPaymentBody,
-  type SandboxCustomerBody,
-} from '@usageflow/contracts';
+import { serviceRoutes, principalOf, type AuthedRequest, type Authenticator } from '@usageflow/auth';
+import { BILLING_ROUTES, type RecordPaymentBody, type SandboxCustomerBody } from '@usageflow/contracts';
 import { idempotentRequest, pageRequest, sendStored } from '@usageflow/http';
-import type { Express, Response } from 'express';
+import type { Response } from 'express';
 import type { BillingContext, Caller } from '../../app/context';
 import { getInvoice, invoiceDocument, listInvoices } from '../../app/invoices';
 import { recordExternalPayment, retryPayment, setSandboxCustomer } from '../../app/payments';
@@ -73,16 +68,5 @@ export function billingRoutes(ctx: BillingContext, authenticator: Authenticator)
       );
     },
   };
-  const routes: RouteHandler[] = BILLING_ROUTES.map((spec) => {
-    const handle = handlers[spec.operationId];
-    if (!handle) throw new Error(`no handler for ${spec.operationId}`);
-    return { spec, handle };
-  });
-  const openapi = buildOpenApiDocument({ title: 'UsageFlow billing API', version: '1.0.0', routes: BILLING_ROUTES });
-  return (app: Express) => {
-    app.get('/openapi.json', (_req, res) => {
-      res.json(openapi);
-    });
-    mountRoutes(app, authenticator, routes);
-  };
+  return serviceRoutes({ title: 'UsageFlow billing API', routes: BILLING_ROUTES, handlers, authenticator });
 }

@@ -1,8 +1,7 @@
 // The identity HTTP adapter: each route declared in the contracts gets its handler here; auth,
 // the permission check and validation happen in `mountRoutes` from the declaration.
-import { mountRoutes, requireUser, type AuthedRequest, type Authenticator, type RouteHandler } from '@usageflow/auth';
+import { serviceRoutes, requireUser, type AuthedRequest, type Authenticator } from '@usageflow/auth';
 import {
-  buildOpenApiDocument,
   IDENTITY_ROUTES,
   type AcceptInvitationBody,
   type CreateApiKeyBody,
@@ -16,7 +15,7 @@ import {
   type UpdateOrganizationBody,
 } from '@usageflow/contracts';
 import { idempotentRequest, pageRequest, sendStored } from '@usageflow/http';
-import type { Express, Response } from 'express';
+import type { Response } from 'express';
 import { createApiKey, listApiKeys, revokeApiKey } from '../../app/api-keys';
 import type { IdentityContext } from '../../app/context';
 import { acceptInvitation, invite, listInvitations, revokeInvitation } from '../../app/invitations';
@@ -114,13 +113,5 @@ export function identityRoutes(ctx: IdentityContext, keys: KeyRing, authenticato
       res.json(await keys.jwks());
     },
   };
-  const routes: RouteHandler[] = IDENTITY_ROUTES.map((spec) => ({ spec, handle: handlers[spec.operationId] }));
-  const openapi = buildOpenApiDocument({ title: 'UsageFlow identity API', version: '1.0.0', routes: IDENTITY_ROUTES });
-  return (app: Express) => {
-    // the service's own part of the API description (the edge merges every service's)
-    app.get('/openapi.json', (_req, res) => {
-      res.json(openapi);
-    });
-    mountRoutes(app, authenticator, routes);
-  };
+  return serviceRoutes({ title: 'UsageFlow identity API', routes: IDENTITY_ROUTES, handlers, authenticator });
 }

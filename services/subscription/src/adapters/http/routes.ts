@@ -1,8 +1,7 @@
 // The subscription HTTP adapter: each route declared in the contracts gets its handler here;
 // auth, the permission/scope check and validation happen in `mountRoutes` from the declaration.
-import { mountRoutes, principalOf, type AuthedRequest, type Authenticator, type RouteHandler } from '@usageflow/auth';
+import { serviceRoutes, principalOf, type AuthedRequest, type Authenticator } from '@usageflow/auth';
 import {
-  buildOpenApiDocument,
   SUBSCRIPTION_ROUTES,
   type AdvanceTestClockBody,
   type CancelSubscriptionBody,
@@ -17,7 +16,7 @@ import {
 } from '@usageflow/contracts';
 import type { Knex } from '@usageflow/db';
 import { idempotentRequest, pageRequest, sendStored } from '@usageflow/http';
-import type { Express, Response } from 'express';
+import type { Response } from 'express';
 import type { Caller, SubscriptionContext } from '../../app/context';
 import { createCustomer, getCustomer, listCustomers, updateCustomer } from '../../app/customers';
 import { createMetric, getMetric, listMetrics, updateMetric } from '../../app/metrics';
@@ -118,20 +117,5 @@ export function subscriptionRoutes(ctx: SubscriptionContext, authenticator: Auth
       res.json(await reactivateSubscription(ctx, callerOf(req), String(req.params.id)));
     },
   };
-  const routes: RouteHandler[] = SUBSCRIPTION_ROUTES.map((spec) => {
-    const handle = handlers[spec.operationId];
-    if (!handle) throw new Error(`no handler for ${spec.operationId}`);
-    return { spec, handle };
-  });
-  const openapi = buildOpenApiDocument({
-    title: 'UsageFlow subscription API',
-    version: '1.0.0',
-    routes: SUBSCRIPTION_ROUTES,
-  });
-  return (app: Express) => {
-    app.get('/openapi.json', (_req, res) => {
-      res.json(openapi);
-    });
-    mountRoutes(app, authenticator, routes);
-  };
+  return serviceRoutes({ title: 'UsageFlow subscription API', routes: SUBSCRIPTION_ROUTES, handlers, authenticator });
 }

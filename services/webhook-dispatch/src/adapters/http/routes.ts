@@ -1,8 +1,7 @@
 // The webhook-dispatch HTTP adapter: each route declared in the contracts gets its handler here;
 // auth, the permission check and validation happen in `mountRoutes` from the declaration.
-import { mountRoutes, principalOf, type AuthedRequest, type Authenticator, type RouteHandler } from '@usageflow/auth';
+import { serviceRoutes, principalOf, type AuthedRequest, type Authenticator } from '@usageflow/auth';
 import {
-  buildOpenApiDocument,
   WEBHOOK_ROUTES,
   type CreateWebhookEndpointBody,
   type ResendFailedBody,
@@ -10,7 +9,7 @@ import {
   type UpdateWebhookEndpointBody,
 } from '@usageflow/contracts';
 import { idempotentRequest, pageRequest, sendStored } from '@usageflow/http';
-import type { Express, Response } from 'express';
+import type { Response } from 'express';
 import type { Caller, WebhookContext } from '../../app/context';
 import { listDeliveries, resendDelivery, resendFailed } from '../../app/deliveries';
 import {
@@ -65,16 +64,5 @@ export function webhookRoutes(ctx: WebhookContext, authenticator: Authenticator)
       res.status(202).json(await resendDelivery(ctx, callerOf(req), idOf(req)));
     },
   };
-  const routes: RouteHandler[] = WEBHOOK_ROUTES.map((spec) => {
-    const handle = handlers[spec.operationId];
-    if (!handle) throw new Error(`no handler for ${spec.operationId}`);
-    return { spec, handle };
-  });
-  const openapi = buildOpenApiDocument({ title: 'UsageFlow webhooks API', version: '1.0.0', routes: WEBHOOK_ROUTES });
-  return (app: Express) => {
-    app.get('/openapi.json', (_req, res) => {
-      res.json(openapi);
-    });
-    mountRoutes(app, authenticator, routes);
-  };
+  return serviceRoutes({ title: 'UsageFlow webhooks API', routes: WEBHOOK_ROUTES, handlers, authenticator });
 }
