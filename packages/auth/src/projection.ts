@@ -5,6 +5,7 @@ import { TOPICS, type DomainEvent, type EventOf, type Role } from '@usageflow/co
 import { claimInbox, type Knex, type Migration } from '@usageflow/db';
 import {
   ConsumerRunner,
+  PROJECTION_FETCH,
   type ConsumedEvent,
   type ConsumerRunnerOptions,
   type EventProducer,
@@ -241,6 +242,7 @@ export function createIdentityProjectionConsumer(
     topics: [options.topic ?? TOPICS.identity],
     logger: options.logger,
     retry: options.retry,
+    ...PROJECTION_FETCH,
     handle: async (messages) => {
       // at-least-once delivery; the inbox in the same transaction makes a redelivered batch a no-op
       const applied = await db.transaction(async (trx) => {

@@ -1,5 +1,5 @@
 import type { EventOf, EventType } from '@usageflow/contracts';
-import { ConsumerRunner, type EventProducer, type Kafka } from '@usageflow/kafka';
+import { ConsumerRunner, PROJECTION_FETCH, type EventProducer, type Kafka } from '@usageflow/kafka';
 import type { Logger } from '@usageflow/telemetry';
 import type { Knex } from 'knex';
 
@@ -63,6 +63,8 @@ export function inboxConsumer<T extends EventType>(options: {
   /** Or applies the batch's events not applied before at once (fewer round trips), in topic order. */
   applyAll?: (trx: Knex.Transaction, events: EventsOf<T>[]) => Promise<unknown>;
   onApplied?: () => void;
+  /** How much one fetch may bring (default `PROJECTION_FETCH`: inbox consumers keep projections). */
+  fetch?: { maxBytesPerPartition?: number; maxBytes?: number };
 }): ConsumerRunner {
   const { db, groupId, apply, applyAll } = options;
   if (!apply === !applyAll) throw new Error(`${groupId}: give inboxConsumer one of apply or applyAll`);
@@ -73,6 +75,8 @@ export function inboxConsumer<T extends EventType>(options: {
     groupId,
     topics: options.topics,
     logger: options.logger,
+    ...PROJECTION_FETCH,
+    ...options.fetch,
     handle: async (messages) => {
       const entries = messages.flatMap((m) =>
         types.includes(m.event.type)

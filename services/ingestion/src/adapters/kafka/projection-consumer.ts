@@ -4,7 +4,7 @@
 // once it has read to the high-water marks taken at start: only then is /readyz true and are
 // events accepted, so a key created before the start is never refused as unknown.
 import { TOPICS } from '@usageflow/contracts';
-import { ConsumerRunner, highWaterMarks, type EventProducer, type Kafka } from '@usageflow/kafka';
+import { ConsumerRunner, highWaterMarks, PROJECTION_FETCH, type EventProducer, type Kafka } from '@usageflow/kafka';
 import type { Logger } from '@usageflow/telemetry';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -38,6 +38,7 @@ export class ProjectionConsumer {
       topics: this.topics,
       logger: options.logger.child({ component: 'projection' }),
       fromBeginning: true,
+      ...PROJECTION_FETCH,
       handle: async (messages, { topic, partition }) => {
         for (const m of messages) options.projection.apply(m.event);
         const last = messages[messages.length - 1];
