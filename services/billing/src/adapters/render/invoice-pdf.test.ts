@@ -1,6 +1,6 @@
 import type { InvoiceDetail, InvoiceLineRecord } from '@usageflow/contracts';
 import { pdfText, renderInvoicePdf } from './invoice-pdf';
-import { DECLINED_PAYMENT, documentOf, INVOICE, USAGE_LINE } from '../../../test/reference-invoice';
+import { DECLINED_PAYMENT, documentOf, INVOICE, TOKENS_LINE, USAGE_LINE } from '../../../test/reference-invoice';
 
 // The reference scenario: INV-000001, plan pro v1, March 2025, 100.00 base + 2,000 billable API calls at 0.01.
 
@@ -92,17 +92,8 @@ describe('invoice PDF', () => {
   });
 
   it('given a sub-cent line uncompressed, then its unit price is drawn exactly', async () => {
-    const tokens: InvoiceLineRecord = {
-      ...USAGE_LINE,
-      description: 'Tokens',
-      quantity: '1234567',
-      includedUnits: '0',
-      billableUnits: '1234567',
-      unitPrice: '0.000002',
-      preciseAmount: '2.469134',
-      amountCents: 247,
-      amount: 2.47,
-    };
+    const tokens = TOKENS_LINE;
+
     const text = drawnText(
       await renderInvoicePdf(documentOf({ ...INVOICE, amountCents: 247, lines: [tokens] }), { compress: false }),
     );
