@@ -55,29 +55,21 @@ export async function applyCatalogEvent(trx: Knex.Transaction, event: DomainEven
   }
 }
 
-/** Applies one subscriptions-topic event: subscriptions (their test clock, status) and test clocks. */
+/**
+ * Applies one subscriptions-topic event: subscriptions (whose customer, on which test clock) and
+ * test clocks. A subscription's status plays no part in billing: a closed period is invoiced
+ * whatever happened to the subscription since.
+ */
 export async function applySubscriptionEvent(trx: Knex.Transaction, event: DomainEvent): Promise<void> {
   const org = event.organizationId;
   switch (event.type) {
     case 'subscription.created': {
       const d = (event as EventOf<'subscription.created'>).data;
       await trx.raw(
-        `insert into subscriptions (id, organization_id, customer_id, test_clock_id, status)
-         values (?, ?, ?, ?, 'ACTIVE') on conflict (id) do nothing`,
+        `insert into subscriptions (id, organization_id, customer_id, test_clock_id)
+         values (?, ?, ?, ?) on conflict (id) do nothing`,
         [d.subscriptionId, org, d.customerId, d.testClockId ?? null],
       );
-      return;
-    }
-    case 'subscription.suspended':
-    case 'subscription.reactivated':
-    case 'subscription.cancelled': {
-      const { subscriptionId } = (event as EventOf<'subscription.suspended'>).data;
-      const status = {
-        'subscription.suspended': 'SUSPENDED',
-        'subscription.reactivated': 'ACTIVE',
-        'subscription.cancelled': 'CANCELLED',
-      }[event.type];
-      await trx('subscriptions').where({ id: subscriptionId, organization_id: org }).update({ status });
       return;
     }
     case 'test_clock.created': {

@@ -280,4 +280,12 @@ export const billingMigrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    // Billing never read a subscription's status: a closed period is invoiced whatever happened
+    // to the subscription since. The projection stops keeping it.
+    name: '105_billing_subscriptions_without_status',
+    async up(db) {
+      await db.raw(`alter table subscriptions drop column status`);
+    },
+  },
 ];

@@ -24,14 +24,7 @@ const CATALOG_TYPES = [
   'customer.updated',
 ] as const;
 
-const SUBSCRIPTION_TYPES = [
-  'subscription.created',
-  'subscription.suspended',
-  'subscription.reactivated',
-  'subscription.cancelled',
-  'test_clock.created',
-  'test_clock.advanced',
-] as const;
+const SUBSCRIPTION_TYPES = ['subscription.created', 'test_clock.created', 'test_clock.advanced'] as const;
 
 const SUMMARY_TYPES = ['usage.period_summarized', 'usage.late_recorded'] as const;
 
