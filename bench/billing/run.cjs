@@ -3,21 +3,22 @@
 /**
  * bench:billing — the billing service (services/billing, `node dist/main.js`, its own process)
  * turning a burst of usage summaries into invoices: from the first usage.period_summarized on
- * its summaries topic to the last invoice.created on usageflow.invoices.v1, on the same machine.
+ * its summaries topic to the last invoice.created on its invoices topic, on the same machine.
  *
  *   npm run bench:billing                  (ensures the local infra; builds the service if missing)
  *   npm run bench:billing -- --help        (every option)
  *
- * Per round (default 3; medians reported), with a fresh organization, a Postgres schema, a
- * summaries topic and consumer groups of the round's own:
- *   seed     metric.created x2 + plan.created on usageflow.catalog.v1 and N subscription.created on
- *            usageflow.subscriptions.v1 (the topics the service reads), the service stopped;
+ * Per round (default 3; medians reported), with a fresh organization, a Postgres schema,
+ * catalog, subscriptions, summaries and invoices topics (BILLING_*_TOPIC) and consumer groups of
+ * the round's own, so no run writes to the real domain topics (their retention is unlimited):
+ *   seed     metric.created x2 + plan.created on the round's catalog topic and N
+ *            subscription.created on its subscriptions topic, the service stopped;
  *   start    the service; wait for /readyz, for its projections to hold the round's plan, metrics
  *            and N subscriptions, and for its summaries consumer to have joined;
  *   burst    N usage.period_summarized (built and validated before the clock) to the round's
  *            summaries topic; the clock starts at the first produce acknowledgement;
- *   collect  invoice.created of the round's organization from usageflow.invoices.v1, read from the
- *            end offsets taken before the burst, until N have arrived: invoices/s, time to the
+ *   collect  invoice.created from the round's invoices topic, read from the end offsets taken
+ *            before the burst, until N have arrived: invoices/s, time to the
  *            last one, summary → invoice latency per invoice, the service's CPU and peak RSS;
  *   check    N distinct invoiceIds and subscriptions, numbers INV-000001.. without a gap, each
  *            amountCents equal to the amount computed by hand (scenario.cjs), every record valid
@@ -71,7 +72,7 @@ function parseArgs(argv) {
       '       node bench/billing/run.cjs [options]',
       '',
       'The billing service (services/billing/dist/main.js, built if missing) in its own process, turning',
-      'a burst of usage summaries into invoice.created records on usageflow.invoices.v1.',
+      "a burst of usage summaries into invoice.created records on its invoices topic (the round's own).",
       'KAFKA_BROKERS / DATABASE_URL: use those (else the local infra is ensured).',
     ],
     pad: 28,
@@ -105,8 +106,6 @@ function kafkaTools(brokers) {
   const { kafka, admin, logger } = k;
   return {
     ...k,
-    /** For the real topics, which are never deleted. */
-    producer: new EventProducer(kafka, { logger }),
     /**
      * A producer for one round's scratch topic, disconnected at the round's end: a KafkaJS client
      * keeps refreshing the metadata of every topic it produced to, and once the topic is deleted
@@ -116,11 +115,6 @@ function kafkaTools(brokers) {
       const p = new EventProducer(kafka, { logger });
       await p.connect();
       return p;
-    },
-    /** Records on `topic` (high-water marks minus log starts). @param {string} topic */
-    async size(topic) {
-      const offsets = await admin.fetchTopicOffsets(topic);
-      return offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0);
     },
     /** Whether a consumer group has a member with an assignment. @param {string} groupId */
     async joined(groupId) {
@@ -328,26 +322,36 @@ function checkInvoices(scn, invoices, n) {
  */
 async function runRound(c) {
   const { s, tag, k, pool } = c;
-  const { TOPICS } = require('@usageflow/contracts');
+  const { encodeEvent } = require('@usageflow/kafka');
   const n = s.subscriptions;
   const schema = `bench_billing_${c.runId}_r${c.round}`;
   const topic = `bench.billing.summaries.${c.runId}.r${c.round}`;
+  /** The round's own catalog, subscriptions and invoices topics (never the real ones). */
+  const topics = {
+    catalog: `bench.billing.catalog.${c.runId}.r${c.round}`,
+    subscriptions: `bench.billing.subscriptions.${c.runId}.r${c.round}`,
+    invoices: `bench.billing.invoices.${c.runId}.r${c.round}`,
+  };
   const groupPrefix = `bench.billing.${c.runId}.r${c.round}`;
   const readerGroup = `bench.billing.reader.${c.runId}.r${c.round}`;
   const scn = sc.scenario({ organizationId: randomUUID(), subscriptions: n });
 
   // --- seed ---
   log(`${tag}: organization ${scn.organizationId}; seeding the plan and ${fmtInt(n)} subscriptions...`);
-  await k.producer.publish(scn.catalogEvents());
-  for (let at = 0; at < n; at += 1000) await k.producer.publish(scn.subscriptionEvents(at, Math.min(n, at + 1000)));
-  const replay = await k.size(TOPICS.subscriptions);
+  for (const t of [topic, topics.catalog, topics.subscriptions, topics.invoices]) await k.create(t, s.partitions);
+  c.scratch.add({ topics: [topic, topics.catalog, topics.subscriptions, topics.invoices] });
+  const producer = await k.scratchProducer();
+  /** @param {string} to @param {import('@usageflow/contracts').DomainEvent[]} events */
+  const publish = (to, events) =>
+    producer.send(
+      to,
+      events.map((e) => encodeEvent(e).message),
+    );
+  await publish(topics.catalog, scn.catalogEvents());
+  for (let at = 0; at < n; at += 1000)
+    await publish(topics.subscriptions, scn.subscriptionEvents(at, Math.min(n, at + 1000)));
   const records = scn.summaryRecords();
-  log(
-    `  ${fmtInt(n)} summaries built and validated (${fmtInt(Buffer.byteLength(String(records[0].value)))} B each); ` +
-      `${TOPICS.subscriptions} now holds ${fmtInt(replay)} records, which the service replays`,
-  );
-  await k.create(topic, s.partitions);
-  c.scratch.add({ topics: [topic] });
+  log(`  ${fmtInt(n)} summaries built and validated (${fmtInt(Buffer.byteLength(String(records[0].value)))} B each)`);
 
   // --- start ---
   const port = /** @type {number} */ (await freePort());
@@ -370,6 +374,9 @@ async function runRound(c) {
       MIGRATE_ON_START: 'true',
       BILLING_GROUP_ID: groupPrefix,
       BILLING_SUMMARIES_TOPIC: topic,
+      BILLING_CATALOG_TOPIC: topics.catalog,
+      BILLING_SUBSCRIPTIONS_TOPIC: topics.subscriptions,
+      BILLING_INVOICES_TOPIC: topics.invoices,
       BILLING_BATCH_SIZE: String(s['batch-size']),
       BILLING_POLL_MS: String(s['poll-ms']),
     },
@@ -410,12 +417,12 @@ async function runRound(c) {
   );
 
   // --- burst ---
-  const from = (await k.admin.fetchTopicOffsets(TOPICS.invoices)).map((o) => ({
+  const from = (await k.admin.fetchTopicOffsets(topics.invoices)).map((o) => ({
     partition: o.partition,
     offset: o.high,
   }));
   const reader = await startInvoiceReader(k, {
-    topic: TOPICS.invoices,
+    topic: topics.invoices,
     groupId: readerGroup,
     organizationId: scn.organizationId,
     from,
@@ -427,7 +434,6 @@ async function runRound(c) {
         '(the service still catching up, or other processes)',
     );
   log(`${tag}: burst — ${fmtInt(n)} summaries to ${topic} (${s.partitions} partitions), then collecting invoices...`);
-  const producer = await k.scratchProducer();
   const rssBeforeKb = vmRssKb(svc.pid);
   const cpu = cpuWindow([svc.pid], c.brokerPid, { postgres: postgresCpuSec });
   const runnerCpu = process.cpuUsage();
@@ -549,7 +555,10 @@ async function runRound(c) {
   const warnings = logWarnings(logFile);
   if (warnings.count > 0)
     log(`  note: the service logged ${warnings.count} warning(s)/error(s), e.g. ${warnings.first}`);
-  if (!s.keep) await c.scratch.drop({ schemas: [schema], topics: [topic], groups: [groupPrefix, readerGroup] });
+  if (!s.keep) {
+    const roundTopics = [topic, topics.catalog, topics.subscriptions, topics.invoices];
+    await c.scratch.drop({ schemas: [schema], topics: roundTopics, groups: [groupPrefix, readerGroup] });
+  }
   return r;
 }
 
@@ -607,7 +616,6 @@ async function main() {
 
   const k = kafkaTools(brokers);
   await k.admin.connect();
-  await k.producer.connect();
   const runId = Date.now().toString(36);
   const scratch = scratchOf(pool, k, log);
   /** @type {ReturnType<typeof startService> | null} */
@@ -646,7 +654,6 @@ async function main() {
       if (service) await service.stop();
       service = null;
       await scratch.dropAll(s.keep);
-      await k.producer.disconnect().catch(() => undefined);
       await k.admin.disconnect().catch(() => undefined);
       await pool.end().catch(() => undefined);
     },
@@ -736,7 +743,7 @@ function printSummary(s, facts, pgVersion, rounds) {
     ),
   );
   console.log(
-    'seconds from the first summary acknowledged to the last (first) invoice.created on usageflow.invoices.v1 (its\n' +
+    "seconds from the first summary acknowledged to the last (first) invoice.created on the round's invoices topic (its\n" +
       'record timestamp); p50/p99: each summary acknowledged → its invoice on the topic. burst RSS: highest VmRSS\n' +
       'sampled every 100 ms during the burst; VmHWM: the process’s peak over its life (start-up and replay included).\n' +
       'µs/invoice: CPU of the service process / of every postgres process during the burst, per invoice.',

@@ -17,6 +17,18 @@ const spec = {
     default: TOPICS.usageSummaries,
     desc: 'the usage summaries topic to consume (benchmarks use their own)',
   }),
+  BILLING_CATALOG_TOPIC: str({
+    default: TOPICS.catalog,
+    desc: 'the catalog topic to consume (benchmarks use their own)',
+  }),
+  BILLING_SUBSCRIPTIONS_TOPIC: str({
+    default: TOPICS.subscriptions,
+    desc: 'the subscriptions topic to consume (benchmarks use their own)',
+  }),
+  BILLING_INVOICES_TOPIC: str({
+    default: TOPICS.invoices,
+    desc: 'where invoice and payment events are published (benchmarks use their own)',
+  }),
   BILLING_BATCH_SIZE: num({ default: 500, desc: 'the most invoices issued in one transaction' }),
   BILLING_POLL_MS: num({ default: 1000, desc: 'how often pending invoices and due payments are checked' }),
 };
@@ -27,7 +39,8 @@ export interface BillingSettings {
   dunningScheduleMs: number[];
   paymentTermsDays: number;
   groupPrefix: string;
-  summariesTopic: string;
+  /** The topics read and written (the contract's unless a benchmark gives its own). */
+  topics: { identity: string; catalog: string; subscriptions: string; summaries: string; invoices: string };
   batchSize: number;
   pollMs: number;
 }
@@ -36,7 +49,13 @@ export const DEFAULT_BILLING_SETTINGS: BillingSettings = {
   dunningScheduleMs: parseDunningSchedule('1d,3d,5d'),
   paymentTermsDays: 14,
   groupPrefix: 'billing',
-  summariesTopic: TOPICS.usageSummaries,
+  topics: {
+    identity: TOPICS.identity,
+    catalog: TOPICS.catalog,
+    subscriptions: TOPICS.subscriptions,
+    summaries: TOPICS.usageSummaries,
+    invoices: TOPICS.invoices,
+  },
   batchSize: 500,
   pollMs: 1000,
 };
@@ -63,7 +82,13 @@ export function billingConfig(env: Record<string, string | undefined>): BillingS
     dunningScheduleMs: schedule,
     paymentTermsDays: c.BILLING_PAYMENT_TERMS_DAYS,
     groupPrefix: c.BILLING_GROUP_ID,
-    summariesTopic: c.BILLING_SUMMARIES_TOPIC,
+    topics: {
+      identity: TOPICS.identity,
+      catalog: c.BILLING_CATALOG_TOPIC,
+      subscriptions: c.BILLING_SUBSCRIPTIONS_TOPIC,
+      summaries: c.BILLING_SUMMARIES_TOPIC,
+      invoices: c.BILLING_INVOICES_TOPIC,
+    },
     batchSize: c.BILLING_BATCH_SIZE,
     pollMs: c.BILLING_POLL_MS,
   };

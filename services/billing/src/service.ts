@@ -6,7 +6,7 @@ import type { EventProducer, Kafka } from '@usageflow/kafka';
 import { Poller } from '@usageflow/runtime';
 import type { Logger } from '@usageflow/telemetry';
 import { billingRoutes } from './adapters/http/routes';
-import { billingConsumers, DEFAULT_BILLING_TOPICS, type BillingTopics } from './adapters/kafka/consumers';
+import { billingConsumers, type BillingTopics } from './adapters/kafka/consumers';
 import { SandboxProvider } from './adapters/payments/sandbox';
 import type { BillingContext } from './app/context';
 import { issuePendingInvoices } from './app/invoicing';
@@ -44,7 +44,7 @@ export function buildBilling(deps: BillingDeps) {
     clock: deps.clock ?? (() => new Date()),
     settings,
     provider: deps.provider ?? new SandboxProvider(),
-    invoicesTopic: deps.topics?.invoices,
+    invoicesTopic: deps.topics?.invoices ?? settings.topics.invoices,
   };
   const workers: Worker[] = [];
   const auth = serviceAuth({ service: 'billing', ...deps, clock: ctx.clock });
@@ -72,7 +72,7 @@ export function buildBilling(deps: BillingDeps) {
     for (const consumer of billingConsumers({
       ...deps,
       groupPrefix: settings.groupPrefix,
-      topics: { ...DEFAULT_BILLING_TOPICS, summaries: settings.summariesTopic, ...deps.topics },
+      topics: { ...settings.topics, ...deps.topics },
       onInvoiceInput: () => invoicer.nudge(),
       onClockMoved: () => dunning.nudge(),
     })) {

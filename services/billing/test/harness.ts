@@ -57,7 +57,7 @@ export async function startBilling(options: BillingTestOptions = {}) {
   const config: BillingSettings = {
     ...DEFAULT_BILLING_SETTINGS,
     groupPrefix: uniqueName('billing'),
-    summariesTopic: topics.summaries,
+    topics: { ...DEFAULT_BILLING_SETTINGS.topics, ...topics },
     pollMs: 100,
     ...options.config,
   };

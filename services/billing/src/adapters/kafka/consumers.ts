@@ -2,7 +2,6 @@
 // names from identity, the catalog
 // (plan versions, metric names, customers), the subscriptions topic (subscriptions, test clocks)
 // and aggregation's usage summaries and late usage.
-import { TOPICS } from '@usageflow/contracts';
 import { inboxConsumer, type Knex } from '@usageflow/db';
 import type { ConsumerRunner, EventProducer, Kafka } from '@usageflow/kafka';
 import type { Logger } from '@usageflow/telemetry';
@@ -34,13 +33,6 @@ export interface BillingTopics {
   subscriptions: string;
   summaries: string;
 }
-
-export const DEFAULT_BILLING_TOPICS: BillingTopics = {
-  identity: TOPICS.identity,
-  catalog: TOPICS.catalog,
-  subscriptions: TOPICS.subscriptions,
-  summaries: TOPICS.usageSummaries,
-};
 
 /** The three consumers. `onInvoiceInput` runs after a batch that may let an invoice be issued. */
 export function billingConsumers(options: {
