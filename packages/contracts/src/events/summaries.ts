@@ -49,6 +49,15 @@ export const UsagePeriodSummarizedData = Closed({
     HighWaterMarks,
     "The high-water marks the summary was taken at (those of the period's closing).",
   ),
+  lateRecordsThrough: Type.Optional(
+    Described(
+      Type.Integer({ minimum: 0 }),
+      "How many of the subscription's late records (usage.late_recorded, by `sequence`) aggregation " +
+        "had recorded when it took this summary. This period's invoice bills exactly those of them " +
+        'not billed yet, whenever billing happens to read them: a replay puts every late record on ' +
+        'the same invoice. Absent in summaries taken before it existed.',
+    ),
+  ),
 });
 
 /**
@@ -74,7 +83,15 @@ export const UsageLateRecordedData = Closed({
       "The late events' ids, for traceability (omitted when there are too many).",
     ),
   ),
-  detectedAt: Described(IsoDateTime, 'When aggregation detected it; it goes on the first invoice issued after this.'),
+  detectedAt: Described(IsoDateTime, 'When aggregation detected it.'),
+  sequence: Type.Optional(
+    Described(
+      Type.Integer({ minimum: 1 }),
+      "Its place among the subscription's late records: 1, 2, 3, ... without gaps, in the order " +
+        'aggregation recorded them. It is billed on the invoice of the first later summary whose ' +
+        '`lateRecordsThrough` reaches it. Absent in records made before it existed.',
+    ),
+  ),
 });
 
 const march = { start: '2025-03-01T00:00:00.000Z', end: '2025-04-01T00:00:00.000Z' } as const;
@@ -105,6 +122,7 @@ export const SUMMARY_EVENTS = [
           metrics: [{ metricKey: 'API_CALL', aggregation: 'SUM', quantity: '12000', eventCount: 12000 }],
           fingerprint: '3b4c2a1d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b',
           highWaterMarks: marks,
+          lateRecordsThrough: 0,
         },
       },
     ],
@@ -132,6 +150,7 @@ export const SUMMARY_EVENTS = [
           eventCount: 3,
           eventIds: ['req_late_1', 'req_late_2', 'req_late_3'],
           detectedAt: '2025-04-02T08:00:00.000Z',
+          sequence: 1,
         },
       },
     ],
