@@ -29,7 +29,12 @@ async function rebuild(): Promise<number> {
       kafka,
       logger,
       groupPrefix: settings.groupPrefix,
-      topics: { usage: settings.usageTopic, catalog: TOPICS.catalog, subscriptions: TOPICS.subscriptions },
+      topics: {
+        usage: settings.usageTopic,
+        catalog: TOPICS.catalog,
+        subscriptions: TOPICS.subscriptions,
+        invoices: TOPICS.invoices,
+      },
     });
     logger.info(done, 'rebuild ready: start the service to replay the topics from offset 0');
     return 0;

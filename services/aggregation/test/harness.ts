@@ -49,6 +49,7 @@ async function startInstance(
     topics: {
       catalog: shared.topics.catalog,
       subscriptions: shared.topics.subscriptions,
+      invoices: shared.topics.invoices,
       summaries: shared.topics.summaries,
     },
   });
@@ -75,6 +76,7 @@ interface Topics {
   usage: string;
   catalog: string;
   subscriptions: string;
+  invoices: string;
   summaries: string;
 }
 
@@ -89,6 +91,7 @@ export async function startAggregation(options: { startUsage?: boolean } = {}) {
     usage: await testTopic(kafka, 'usage', 3),
     catalog: await testTopic(kafka, 'catalog', 1),
     subscriptions: await testTopic(kafka, 'subscriptions', 1),
+    invoices: await testTopic(kafka, 'invoices', 1),
     summaries: await testTopic(kafka, 'summaries', 1),
   };
   const shared = { db, kafka, producer, topics, groupPrefix: uniqueName('agg') };
@@ -181,7 +184,12 @@ export async function startAggregation(options: { startUsage?: boolean } = {}) {
           kafka,
           logger,
           groupPrefix: shared.groupPrefix,
-          topics: { usage: topics.usage, catalog: topics.catalog, subscriptions: topics.subscriptions },
+          topics: {
+            usage: topics.usage,
+            catalog: topics.catalog,
+            subscriptions: topics.subscriptions,
+            invoices: topics.invoices,
+          },
         });
       }
       instance = await startInstance(shared, {});

@@ -10,6 +10,8 @@ import {
   ensurePartitions,
   foldRollups,
   foldUniqueValues,
+  progressOf,
+  recordDuplicates,
   recordProgress,
   uniqueProperties,
 } from '../adapters/db/event-store';
@@ -69,6 +71,11 @@ export async function ingestBatch(
     const properties = await uniqueProperties(trx, fresh);
     if (properties.size > 0) await foldUniqueValues(trx, fresh, properties);
     const late = await recordLateArrivals(trx, fresh, ctx.clock(), options.summariesTopic);
+    if (fresh.length < options.records.length) {
+      const stored = new Set(fresh);
+      const dropped = options.records.filter((r) => !stored.has(r));
+      await recordDuplicates(trx, dropped, await progressOf(trx, options.topic, options.partition), ctx.clock());
+    }
     await recordProgress(trx, options.topic, options.partition, options.nextOffset);
     return {
       received: options.records.length,

@@ -82,6 +82,14 @@ export async function recordLateUsage(
   );
   const plan = new Map(billed.map((row) => [row.metric, { ...row, late: 0 }]));
   const period = { start: closing.period_start.toISOString(), end: closing.period_end.toISOString() };
+  // The subscription's late records are numbered 1, 2, 3, ... in the order they are recorded
+  // here. Recording runs under the event store's write lock, which the summarizer takes in SHARE
+  // mode, so a summary's late_records_through counts exactly the records before it.
+  const { rows: last } = await trx.raw<{ rows: Array<{ n: string }> }>(
+    `select coalesce(max(sequence), 0)::text as n from late_events where subscription_id = ?`,
+    [closing.subscription_id],
+  );
+  let sequence = Number(last[0]!.n);
   const events = [];
   for (const e of ordered) {
     const metric = plan.get(e.metric);
@@ -106,11 +114,13 @@ export async function recordLateUsage(
     if (new Big(through).gt(metric.billed_quantity)) metric.billed_quantity = through;
     metric.late += 1;
     const id = derivedEventId('usage.late_recorded', closing.subscription_id, period.start, e.key);
-    await trx.raw(
-      `insert into late_events (key, subscription_id, period_start, metric, late_event_id, detected_at)
-       values (?, ?, ?, ?, ?, ?) on conflict do nothing`,
-      [e.key, closing.subscription_id, closing.period_start, e.metric, id, now],
+    const { rows: recorded } = await trx.raw<{ rows: Array<{ sequence: string }> }>(
+      `insert into late_events (key, subscription_id, period_start, metric, late_event_id, detected_at, sequence, quantity)
+       values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (key, subscription_id) do nothing returning sequence`,
+      [e.key, closing.subscription_id, closing.period_start, e.metric, id, now, sequence + 1, increase],
     );
+    if (recorded.length === 0) continue; // recorded before: its record went out then
+    sequence += 1;
     events.push(
       buildEvent('usage.late_recorded', {
         id,
@@ -126,6 +136,7 @@ export async function recordLateUsage(
           eventCount: 1,
           eventIds: [e.eventId],
           detectedAt: now.toISOString(),
+          sequence,
         },
       }),
     );

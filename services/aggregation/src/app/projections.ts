@@ -1,6 +1,7 @@
 // The aggregation's projections of other services' topics: metric definitions and plan
 // versions from the catalog, subscriptions and their period closings from the subscriptions
-// topic. Each apply runs inside the consumer's inbox transaction, so a redelivered event is a
+// topic, and the invoices that billed the summaries and late records (for the event trace and
+// the reconciliation). Each apply runs inside the consumer's inbox transaction, so a redelivered event is a
 // no-op; every created/updated event carries complete state, so applying is an upsert.
 import type { DomainEvent, EventOf } from '@usageflow/contracts';
 import type { Knex } from '@usageflow/db';
@@ -117,5 +118,46 @@ export async function applySubscriptionEvent(trx: Knex.Transaction, event: Domai
     }
     default:
       return false;
+  }
+}
+
+/**
+ * Applies one invoice event: an invoice.created is kept whole (its lines say what each period's
+ * usage and late usage was billed as); paid and failed move its status. An invoice's events share
+ * its subscription's partition, so they arrive in order.
+ */
+export async function applyInvoiceEvent(trx: Knex.Transaction, event: DomainEvent): Promise<void> {
+  switch (event.type) {
+    case 'invoice.created': {
+      const d = (event as EventOf<'invoice.created'>).data;
+      await trx.raw(
+        `insert into invoices (id, organization_id, subscription_id, number, period_start, period_end, status, currency,
+                               amount_cents, lines, issued_at)
+         values (?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?::jsonb, ?) on conflict do nothing`,
+        [
+          d.invoiceId,
+          event.organizationId,
+          d.subscriptionId,
+          d.number,
+          d.period.start,
+          d.period.end,
+          d.currency,
+          d.amountCents,
+          JSON.stringify(d.lines),
+          d.issuedAt,
+        ],
+      );
+      return;
+    }
+    case 'invoice.paid':
+    case 'invoice.failed': {
+      const { invoiceId } = (event as EventOf<'invoice.paid'>).data;
+      await trx('invoices')
+        .where({ id: invoiceId, organization_id: event.organizationId })
+        .update({ status: event.type === 'invoice.paid' ? 'PAID' : 'FAILED' });
+      return;
+    }
+    default:
+      return;
   }
 }

@@ -10,6 +10,7 @@ import type { Logger } from '@usageflow/telemetry';
 export const PROJECTION_TABLES = [
   'usage_event_keys',
   'usage_events',
+  'usage_duplicates',
   'usage_rollups',
   'usage_unique_values',
   'usage_progress',
@@ -19,16 +20,21 @@ export const PROJECTION_TABLES = [
   'late_events',
   'period_metric_totals',
   'period_closings',
+  'invoices',
 ] as const;
 
 export class RebuildRefused extends Error {}
 
 /** The aggregation's consumer groups under `groupPrefix`, with the topics each reads. */
-export function consumerGroups(groupPrefix: string, topics: { usage: string; catalog: string; subscriptions: string }) {
+export function consumerGroups(
+  groupPrefix: string,
+  topics: { usage: string; catalog: string; subscriptions: string; invoices: string },
+) {
   return [
     { groupId: `${groupPrefix}.usage`, topic: topics.usage },
     { groupId: `${groupPrefix}.catalog`, topic: topics.catalog },
     { groupId: `${groupPrefix}.subscriptions`, topic: topics.subscriptions },
+    { groupId: `${groupPrefix}.invoices`, topic: topics.invoices },
   ];
 }
 
@@ -41,7 +47,7 @@ export async function rebuildProjection(options: {
   kafka: Kafka;
   logger: Logger;
   groupPrefix: string;
-  topics: { usage: string; catalog: string; subscriptions: string };
+  topics: { usage: string; catalog: string; subscriptions: string; invoices: string };
 }): Promise<{ tables: number; groups: string[] }> {
   const { db, kafka, logger } = options;
   const groups = consumerGroups(options.groupPrefix, options.topics);

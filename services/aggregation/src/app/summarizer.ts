@@ -56,6 +56,13 @@ async function summarize(
   });
   const id = derivedEventId('usage.period_summarized', closing.subscription_id, period.start);
   const now = ctx.clock();
+  // The late records before this summary (the lock on usage_events holds new ones off): its
+  // invoice bills those of them not billed yet, and no others, however billing is timed.
+  const { rows: lateBefore } = await trx.raw<{ rows: Array<{ n: string }> }>(
+    `select coalesce(max(sequence), 0)::text as n from late_events where subscription_id = ?`,
+    [closing.subscription_id],
+  );
+  const lateRecordsThrough = Number(lateBefore[0]!.n);
   await trx.raw(
     `insert into period_metric_totals
        (subscription_id, period_start, metric, aggregation, summary_quantity, summary_events, billed_quantity)
@@ -71,7 +78,7 @@ async function summarize(
   );
   await trx('period_closings')
     .where({ subscription_id: closing.subscription_id, period_start: closing.period_start })
-    .update({ summarized_at: now, summary_event_id: id, fingerprint });
+    .update({ summarized_at: now, summary_event_id: id, fingerprint, late_records_through: lateRecordsThrough });
   await appendToOutbox(
     trx,
     [
@@ -91,6 +98,7 @@ async function summarize(
           })),
           fingerprint,
           highWaterMarks: closing.high_water_marks,
+          lateRecordsThrough,
         },
       }),
     ],

@@ -66,17 +66,65 @@ function copyText(value: string): string {
     : value;
 }
 
-/** Claims the identity keys of `records`; returns the records whose key was new, in order. */
+/**
+ * Claims the identity keys of `records`, with where their first arrival goes (customer and
+ * time, what the trace finds its row by); returns the records whose key was new, in order.
+ */
 export async function claimKeys(trx: Knex.Transaction, records: readonly UsageRecord[]): Promise<UsageRecord[]> {
   if (records.length === 0) return [];
+  // NOTE: in key order, so two partitions' batches that share keys (a sender reusing an event
+  // id for another customer) wait on each other in one direction and never deadlock.
+  const sorted = [...records].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const { rows } = await trx.raw<{ rows: Array<{ key: string }> }>(
-    `insert into usage_event_keys (key) select unnest(?::uuid[]) on conflict do nothing returning key`,
-    // NOTE: in sorted order, so two partitions' batches that share keys (a sender reusing an event
-    // id for another customer) wait on each other in one direction and never deadlock.
-    [records.map((r) => r.key).sort()],
+    `insert into usage_event_keys (key, customer_id, ts)
+     select * from unnest(?::uuid[], ?::text[], ?::timestamptz[]) on conflict do nothing returning key`,
+    [sorted.map((r) => r.key), sorted.map((r) => r.customerId), sorted.map((r) => r.timestamp)],
   );
   const fresh = new Set(rows.map((r) => r.key));
   return records.filter((r) => fresh.has(r.key));
+}
+
+/**
+ * Records the arrivals of `records` that were dropped as duplicates: those not stored, read at
+ * or after `fromOffset` (the partition's progress before this batch). A batch read again after
+ * a crash lies below it, so its first arrivals are not taken for duplicates of themselves.
+ */
+export async function recordDuplicates(
+  trx: Knex.Transaction,
+  records: readonly UsageRecord[],
+  fromOffset: bigint,
+  now: Date,
+): Promise<number> {
+  const dropped = records.filter((r) => BigInt(r.offset) >= fromOffset);
+  if (dropped.length === 0) return 0;
+  const { rowCount } = await trx.raw<{ rowCount: number }>(
+    `insert into usage_duplicates (kafka_partition, kafka_offset, key, organization_id, customer_id, metric, ts,
+                                   event_id, received_at, dropped_at)
+     select p, o, k, org, c, m, t, e, r, ? from unnest(?::int[], ?::bigint[], ?::uuid[], ?::uuid[], ?::text[],
+                                                      ?::text[], ?::timestamptz[], ?::text[], ?::timestamptz[])
+       as d(p, o, k, org, c, m, t, e, r)
+     on conflict do nothing`,
+    [
+      now,
+      dropped.map((r) => r.partition),
+      dropped.map((r) => r.offset),
+      dropped.map((r) => r.key),
+      dropped.map((r) => r.organizationId),
+      dropped.map((r) => r.customerId),
+      dropped.map((r) => r.metric),
+      dropped.map((r) => r.timestamp),
+      dropped.map((r) => r.eventId),
+      dropped.map((r) => r.receivedAt),
+    ],
+  );
+  return rowCount;
+}
+
+/** The partition's progress (next offset to read) as this transaction sees it; 0 when none. */
+export async function progressOf(trx: Knex.Transaction, topic: string, partition: number): Promise<bigint> {
+  const row = (await trx('usage_progress').where({ topic, partition }).first('next_offset')) as
+    { next_offset: string } | undefined;
+  return BigInt(row?.next_offset ?? 0);
 }
 
 /** Appends first arrivals to the time-partitioned event store with COPY. */

@@ -159,4 +159,63 @@ export const aggregationMigrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    name: '101_aggregation_trace',
+    async up(db) {
+      await db.raw(`
+        -- Where an event's first arrival is stored: its customer and time lead the trace to its
+        -- row through usage_events_customer (an index on the event id would cost every insert).
+        alter table usage_event_keys add column customer_id text, add column ts timestamptz;
+        update usage_event_keys k set customer_id = e.customer_id, ts = e.ts from usage_events e where e.key = k.key;
+        alter table usage_event_keys alter column customer_id set not null, alter column ts set not null;
+
+        -- Arrivals dropped as duplicates of an event already stored (same organization and id),
+        -- one row per arrival on the topic; a batch read again after a crash adds none (see
+        -- ingest). What the sender sent is kept as sent: a reused id may carry other fields.
+        create table usage_duplicates (
+          kafka_partition integer     not null,
+          kafka_offset    bigint      not null,
+          key             uuid        not null,
+          organization_id uuid        not null,
+          customer_id     text        not null,
+          metric          text        not null,
+          ts              timestamptz not null,
+          event_id        text        not null collate "C",
+          received_at     timestamptz not null,
+          dropped_at      timestamptz not null,
+          primary key (kafka_partition, kafka_offset)
+        );
+        create index usage_duplicates_key on usage_duplicates (key);
+        create index usage_duplicates_customer on usage_duplicates (organization_id, customer_id, ts);
+
+        -- A late record's place among its subscription's (billing bills it on the first invoice
+        -- whose summary's late_records_through reaches it) and the quantity it bills.
+        alter table late_events add column sequence bigint, add column quantity numeric;
+        update late_events l set sequence = n.sequence
+          from (select key, subscription_id,
+                       row_number() over (partition by subscription_id order by detected_at, late_event_id) as sequence
+                  from late_events) n
+         where n.key = l.key and n.subscription_id = l.subscription_id;
+        create unique index late_events_sequence on late_events (subscription_id, sequence);
+        alter table period_closings add column late_records_through bigint;
+
+        -- Projection of billing's invoices: where each period's usage and each late record was
+        -- billed. One invoice per subscription and period, as billing guarantees.
+        create table invoices (
+          id              uuid primary key,
+          organization_id uuid        not null,
+          subscription_id uuid        not null,
+          number          text        not null,
+          period_start    timestamptz not null,
+          period_end      timestamptz not null,
+          status          text        not null,
+          currency        text        not null,
+          amount_cents    bigint      not null,
+          lines           jsonb       not null,
+          issued_at       timestamptz not null,
+          unique (subscription_id, period_start)
+        );
+      `);
+    },
+  },
 ];

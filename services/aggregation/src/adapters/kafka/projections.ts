@@ -1,11 +1,11 @@
-// The projection consumers: catalog (metrics, plan versions) and subscriptions (periods and
-// their closings), each applied exactly once through the inbox.
+// The projection consumers: catalog (metrics, plan versions), subscriptions (periods and their
+// closings) and invoices (where usage was billed), each applied exactly once through the inbox.
 import { TOPICS } from '@usageflow/contracts';
 import { inboxConsumer } from '@usageflow/db';
 import type { ConsumerRunner, EventProducer, Kafka } from '@usageflow/kafka';
 import type { Logger } from '@usageflow/telemetry';
 import type { AggregationContext } from '../../app/context';
-import { applyCatalogEvent, applySubscriptionEvent } from '../../app/projections';
+import { applyCatalogEvent, applyInvoiceEvent, applySubscriptionEvent } from '../../app/projections';
 
 /** The catalog events aggregation keeps (customers and plan archival change nothing here). */
 const CATALOG_TYPES = ['metric.created', 'metric.updated', 'plan.created', 'plan.updated'] as const;
@@ -19,14 +19,19 @@ const SUBSCRIPTION_TYPES = [
   'subscription.cancelled',
 ] as const;
 
+/** The invoice events that say where usage was billed and how the invoice stands. */
+const INVOICE_TYPES = ['invoice.created', 'invoice.paid', 'invoice.failed'] as const;
+
 export interface ProjectionTopics {
   catalog: string;
   subscriptions: string;
+  invoices: string;
 }
 
 export const DEFAULT_PROJECTION_TOPICS: ProjectionTopics = {
   catalog: TOPICS.catalog,
   subscriptions: TOPICS.subscriptions,
+  invoices: TOPICS.invoices,
 };
 
 /** The catalog and subscriptions consumers; `onApplied` runs after a batch that changed either. */
@@ -57,6 +62,14 @@ export function projectionConsumers(options: {
       topics: [options.topics.subscriptions],
       type: SUBSCRIPTION_TYPES,
       apply: applySubscriptionEvent,
+    }),
+    inboxConsumer<(typeof INVOICE_TYPES)[number]>({
+      ...common,
+      logger: options.logger.child({ component: 'invoices-projection' }),
+      groupId: `${options.groupPrefix}.invoices`,
+      topics: [options.topics.invoices],
+      type: INVOICE_TYPES,
+      apply: applyInvoiceEvent,
     }),
   ];
 }
