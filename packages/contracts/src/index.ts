@@ -29,4 +29,5 @@ export * from './http/identity';
 export * from './http/subscription';
 export * from './http/webhooks';
 export * from './http/usage';
+export * from './http/reconciliation';
 export * from './http/billing';
