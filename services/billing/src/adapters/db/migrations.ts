@@ -288,4 +288,25 @@ export const billingMigrations: readonly Migration[] = [
       await db.raw(`alter table subscriptions drop column status`);
     },
   },
+  {
+    // Which invoice bills a late record follows from the events alone, not from when billing
+    // reads them: a late record carries its place among its subscription's late records
+    // (sequence), a summary how many of them aggregation had recorded when it took it
+    // (late_records_through). Its invoice bills those of them not billed yet, and waits until
+    // billing holds them all. Rows received before stay null: they are billed as before.
+    name: '106_billing_late_record_sequence',
+    async up(db) {
+      await db.raw(`
+        alter table usage_summaries add column late_records_through bigint check (late_records_through >= 0);
+        alter table late_usage add column sequence bigint check (sequence >= 1);
+        -- One record per place: a second record of the same place (under another id) is ignored,
+        -- the first in topic order stays. It also serves the invoicer's wait, a count of the
+        -- subscription's records up to a summary's late_records_through.
+        create unique index late_usage_sequence on late_usage (subscription_id, sequence) where sequence is not null;
+        -- The same wait counts the records made before sequences existed (aggregation numbered
+        -- them first, 1..n, when it began numbering).
+        create index late_usage_unsequenced on late_usage (subscription_id) where sequence is null;
+      `);
+    },
+  },
 ];
