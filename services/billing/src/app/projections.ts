@@ -96,8 +96,10 @@ export async function applySubscriptionEvent(trx: Knex.Transaction, event: Domai
 }
 
 /**
- * Records a batch's usage summaries (to invoice) and late usage records (to bill on the next
- * invoice), each kind in one statement.
+ * Records a batch's usage summaries (to invoice) and late usage records (to bill on a later
+ * invoice), each kind in one statement, with the sequence of each late record and how many late
+ * records each summary counts (which invoice bills a late record follows from them; see
+ * invoicing.ts).
  */
 export async function applySummaryEvents(trx: Knex.Transaction, events: readonly DomainEvent[]): Promise<void> {
   const summaries = events.flatMap((e) =>
@@ -118,6 +120,7 @@ export async function applySummaryEvents(trx: Knex.Transaction, events: readonly
           plan_code: d.planCode,
           plan_version: d.planVersion,
           data: JSON.stringify(d),
+          late_records_through: d.lateRecordsThrough ?? null,
         })),
       )
       .onConflict()
@@ -139,8 +142,11 @@ export async function applySummaryEvents(trx: Knex.Transaction, events: readonly
           quantity: d.quantity,
           event_count: d.eventCount,
           detected_at: d.detectedAt,
+          sequence: d.sequence ?? null,
         })),
       )
+      // NOTE: a second record of the same subscription and sequence (another id) is ignored
+      // like a second summary of a period: the first in topic order stays.
       .onConflict()
       .ignore();
   }
