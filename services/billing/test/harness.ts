@@ -149,12 +149,16 @@ export const PRO_V1: DataOf<'plan.created'> = {
   planMetrics: [{ metricKey: 'API_CALL', includedUnits: '10000', overageUnitPrice: '0.01' }],
 };
 
-/** A summary of `period` for a subscription of PRO_V1, as aggregation publishes it. */
+/**
+ * A summary of `period` for a subscription of PRO_V1, as aggregation publishes it; with
+ * `lateRecordsThrough`, as it does since late records are numbered (without, as it did before).
+ */
 export function summaryOf(
   subscriptionId: string,
   apiCalls: number,
   period = MARCH,
   customerId = 'user_123',
+  lateRecordsThrough?: number,
 ): DataOf<'usage.period_summarized'> {
   return {
     subscriptionId,
@@ -165,11 +169,20 @@ export function summaryOf(
     metrics: [{ metricKey: 'API_CALL', aggregation: 'SUM', quantity: String(apiCalls), eventCount: apiCalls }],
     fingerprint: 'f'.repeat(64),
     highWaterMarks: [{ partition: 0, offset: '12000' }],
+    ...(lateRecordsThrough === undefined ? {} : { lateRecordsThrough }),
   };
 }
 
-/** A late usage record of `quantity` API calls in March, as aggregation publishes it. */
-export function lateOf(subscriptionId: string, quantity: string, detectedAt: string): DataOf<'usage.late_recorded'> {
+/**
+ * A late usage record of `quantity` API calls in March, as aggregation publishes it; with
+ * `sequence`, its place among the subscription's late records (without, as before they were numbered).
+ */
+export function lateOf(
+  subscriptionId: string,
+  quantity: string,
+  detectedAt: string,
+  sequence?: number,
+): DataOf<'usage.late_recorded'> {
   return {
     subscriptionId,
     customerId: 'user_123',
@@ -181,6 +194,7 @@ export function lateOf(subscriptionId: string, quantity: string, detectedAt: str
     quantity,
     eventCount: Number(quantity),
     detectedAt,
+    ...(sequence === undefined ? {} : { sequence }),
   };
 }
 

@@ -1,10 +1,10 @@
 // Invoice generation: each received usage summary becomes one immutable invoice, once billing
-// knows the summary's plan version and subscription (and its test clock). A step takes a batch of
-// pending summaries in one transaction: it loads their pricing terms and the subscriptions'
-// unbilled late usage, computes the invoices (pure), numbers them per organization without
-// gaps, inserts invoices and lines, links the summaries and late records to them, schedules the
-// first charge where the customer has a payment provider, and appends invoice.created to the
-// outbox. Everything commits together or not at all.
+// knows the summary's plan version and subscription (and its test clock) and holds the late
+// records it counts. A step takes a batch of pending summaries in one transaction: it loads their
+// pricing terms and the late usage each bills, computes the invoices (pure), numbers them per
+// organization without gaps, inserts invoices and lines, links the summaries and late records to
+// them, schedules the first charge where the customer has a payment provider, and appends
+// invoice.created to the outbox. Everything commits together or not at all.
 import { buildEvent, type DataOf, type EventOf, type UsagePeriodSummarizedData } from '@usageflow/contracts';
 import { appendToOutbox, derivedEventId, iso, type Knex } from '@usageflow/db';
 import type { Static } from '@sinclair/typebox';
@@ -155,6 +155,13 @@ export async function issuePendingInvoices(ctx: BillingContext): Promise<number>
   });
 }
 
+/**
+ * The summaries ready to be invoiced, oldest first. A summary waits (is not selected, so it holds
+ * up no other) while its plan version, subscription or test clock is unknown here, or while billing
+ * holds fewer than its `late_records_through` of the subscription's late records: they come
+ * before it on the same partition, and its invoice must bill all of them that are not billed yet.
+ * Records made before sequences existed count among them: aggregation numbered those first.
+ */
 async function pendingSummaries(trx: Knex.Transaction, limit: number): Promise<PendingRow[]> {
   const { rows } = await trx.raw<{ rows: PendingRow[] }>(
     `select s.event_id, s.organization_id, s.subscription_id, s.data, p.terms, sub.customer_id,
@@ -169,6 +176,12 @@ async function pendingSummaries(trx: Knex.Transaction, limit: number): Promise<P
         and not exists (select 1 from invoices i
                          where i.subscription_id = s.subscription_id
                            and i.period_start = s.period_start and i.period_end = s.period_end)
+        and (coalesce(s.late_records_through, 0) = 0
+             or s.late_records_through <=
+                  (select count(*) from late_usage l
+                    where l.subscription_id = s.subscription_id and l.sequence <= s.late_records_through)
+                + (select count(*) from late_usage l
+                    where l.subscription_id = s.subscription_id and l.sequence is null))
       order by s.received_seq
       limit ?
         for update of s skip locked`,
@@ -178,9 +191,20 @@ async function pendingSummaries(trx: Knex.Transaction, limit: number): Promise<P
 }
 
 /**
- * The unbilled late usage of the given invoices' subscriptions, folded per earlier period and
- * metric, with what each period was billed for so far. Late usage of a period not invoiced yet
- * (or not earlier than the invoice's period) waits.
+ * The late usage the given invoices bill, folded per earlier period and metric, with what each
+ * period was billed for so far. Late usage of a period not invoiced yet (or not earlier than the
+ * invoice's period) waits.
+ *
+ * Which invoice bills a late record follows from the events alone, so that a replay of the topic
+ * puts it on the same invoice and aggregation can trace it there by the same rule: a summary
+ * whose `late_records_through` is T bills the subscription's unbilled late records of sequence
+ * <= T (pendingSummaries made it wait until billing holds them all); one of sequence > T was
+ * recorded after the summary was taken, and waits for the first later summary whose T reaches
+ * it, even when billing already holds it. Records made before sequences existed (null sequence)
+ * are billed on the next invoice, as before. A summary taken before the field existed (null T)
+ * bills only those: a sequenced record belongs to the first summary whose T reaches it.
+ * NOTE: a record the rule gives to an invoice but whose period has no invoice here (its summary
+ * was set aside) still waits, as above: then it lands later than the rule says, or never.
  */
 async function unbilledLateUsage(
   trx: Knex.Transaction,
@@ -188,12 +212,14 @@ async function unbilledLateUsage(
 ): Promise<Map<string, Array<{ input: LateUsageInput }>>> {
   const bySubscription = new Map(rows.map((r) => [r.subscription_id, r]));
   const { rows: lateRows } = await trx.raw<{ rows: LateRow[] }>(
-    `select event_id, organization_id, subscription_id, period_start, period_end, plan_code, plan_version,
-            metric_key, aggregation, quantity::text as quantity, event_count
-       from late_usage where invoice_id is null and subscription_id = any(?::uuid[])
-      order by received_seq
-        for update`,
-    [[...bySubscription.keys()]],
+    `select l.event_id, l.organization_id, l.subscription_id, l.period_start, l.period_end, l.plan_code,
+            l.plan_version, l.metric_key, l.aggregation, l.quantity::text as quantity, l.event_count
+       from late_usage l join usage_summaries s on s.subscription_id = l.subscription_id
+      where s.event_id = any(?::uuid[])
+        and l.invoice_id is null and (l.sequence is null or l.sequence <= s.late_records_through)
+      order by l.received_seq
+        for update of l`,
+    [rows.map((r) => r.event_id)],
   );
   const out = new Map<string, Array<{ input: LateUsageInput }>>();
   if (lateRows.length === 0) return out;
