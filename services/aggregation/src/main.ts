@@ -65,7 +65,10 @@ if (process.argv[2] === 'rebuild') {
     migrations: [...serviceAuthMigrations, ...aggregationMigrations],
     wire(deps) {
       const service = buildAggregation(deps);
-      return { routes: usageRoutes(service.ctx, service.authenticator), workers: service.workers };
+      return {
+        routes: usageRoutes(service.ctx, service.authenticator, { usageTopic: service.settings.usageTopic }),
+        workers: service.workers,
+      };
     },
   });
 }

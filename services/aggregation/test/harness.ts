@@ -1,15 +1,25 @@
 // Runs the aggregation service in-process on real Postgres and Kafka, with topics of its own per
 // test (usage, catalog, subscriptions, summaries) and an outbox relay publishing its events.
 // The helpers publish what the other services would: catalog and subscription events, raw usage.
-import { serviceAuthMigrations } from '@usageflow/auth';
+import { seedIdentityProjection, serviceAuthMigrations } from '@usageflow/auth';
 import { buildEvent, type DataOf, type DomainEvent, type EventType, type HighWaterMark } from '@usageflow/contracts';
 import { messagingMigrations, migrate, OutboxRelay, type Knex } from '@usageflow/db';
-import { idempotencyMigration } from '@usageflow/http';
+import { createHttpApp, idempotencyMigration, startHttpServer } from '@usageflow/http';
 import { encodeEvent, EventProducer, highWaterMarks, type Kafka } from '@usageflow/kafka';
-import { testDatabase, testKafka, testLogger, testTopic, uniqueName, waitFor } from '@usageflow/testkit';
+import {
+  httpCall,
+  testDatabase,
+  testKafka,
+  testLogger,
+  testTopic,
+  uniqueName,
+  waitFor,
+  type HttpCallOptions,
+} from '@usageflow/testkit';
 import { randomUUID } from 'node:crypto';
 import { aggregationMigrations } from '../src/adapters/db/migrations';
 import { readProgress } from '../src/adapters/db/event-store';
+import { usageRoutes } from '../src/adapters/http/routes';
 import { rebuildProjection } from '../src/app/rebuild';
 import { buildAggregation } from '../src/service';
 
@@ -80,25 +90,37 @@ interface Topics {
   summaries: string;
 }
 
-/** Starts the service with fresh topics and schema; `startUsage: false` holds the usage consumer back. */
-export async function startAggregation(options: { startUsage?: boolean } = {}) {
+/**
+ * Starts the service with fresh topics (or the ones given: an end-to-end test shares them with the
+ * services around it) and schema; `startUsage: false` holds the usage consumer back.
+ */
+export async function startAggregation(options: { startUsage?: boolean; topics?: Partial<Topics> } = {}) {
   const logger = testLogger('aggregation');
   const { db, drop } = await aggregationDatabase('agg');
   const kafka = testKafka(logger);
   const producer = new EventProducer(kafka, { logger });
   await producer.connect();
   const topics: Topics = {
-    usage: await testTopic(kafka, 'usage', 3),
-    catalog: await testTopic(kafka, 'catalog', 1),
-    subscriptions: await testTopic(kafka, 'subscriptions', 1),
-    invoices: await testTopic(kafka, 'invoices', 1),
-    summaries: await testTopic(kafka, 'summaries', 1),
+    usage: options.topics?.usage ?? (await testTopic(kafka, 'usage', 3)),
+    catalog: options.topics?.catalog ?? (await testTopic(kafka, 'catalog', 1)),
+    subscriptions: options.topics?.subscriptions ?? (await testTopic(kafka, 'subscriptions', 1)),
+    invoices: options.topics?.invoices ?? (await testTopic(kafka, 'invoices', 1)),
+    summaries: options.topics?.summaries ?? (await testTopic(kafka, 'summaries', 1)),
   };
   const shared = { db, kafka, producer, topics, groupPrefix: uniqueName('agg') };
   const relay = new OutboxRelay({ db, kafka, producer, logger, idleMs: 20 });
   relay.start();
   let instance = await startInstance(shared, options);
   const organizationId = randomUUID();
+  // The HTTP API over the same schema (the routes read through the context's database only).
+  const app = createHttpApp({
+    logger,
+    readiness: {},
+    routes: usageRoutes(instance.service.ctx, instance.service.authenticator, { usageTopic: topics.usage }),
+  });
+  const server = await startHttpServer(app, 0, '127.0.0.1');
+  const baseUrl = `http://127.0.0.1:${server.port}`;
+  const { tokenFor, apiKeyFor } = await seedIdentityProjection(db);
 
   /** Publishes an event as its owning service would, on this test's topic for it. */
   async function publish<T extends EventType>(type: T, topic: string, data: DataOf<T>, org = organizationId) {
@@ -119,6 +141,12 @@ export async function startAggregation(options: { startUsage?: boolean } = {}) {
     kafka,
     topics,
     organizationId,
+    api: (method: string, path: string, o?: HttpCallOptions) => httpCall(baseUrl, method, path, o),
+    tokenFor,
+    apiKeyFor,
+    /** Publishes an invoice event as billing would, on this run's invoices topic. */
+    publishInvoice: <T extends 'invoice.created' | 'invoice.paid'>(type: T, data: DataOf<T>, org?: string) =>
+      publish(type, topics.invoices, data, org),
     get service() {
       return instance.service;
     },
@@ -175,6 +203,32 @@ export async function startAggregation(options: { startUsage?: boolean } = {}) {
         { timeoutMs },
       );
     },
+    /** Loses every offset commit (as `forgetCommittedOffsets`) and waits until the topic was read again. */
+    async rereadAll() {
+      await this.forgetCommittedOffsets();
+      await waitFor(
+        'the usage group to re-read the topic',
+        async () => {
+          const admin = kafka.admin();
+          await admin.connect();
+          try {
+            const [topic] = await admin.fetchOffsets({
+              groupId: `${shared.groupPrefix}.usage`,
+              topics: [topics.usage],
+            });
+            const ends = await admin.fetchTopicOffsets(topics.usage);
+            // an empty partition has no committed offset at all (-2)
+            return ends.every(
+              (end) =>
+                end.high === '0' || topic!.partitions.find((p) => p.partition === end.partition)?.offset === end.high,
+            );
+          } finally {
+            await admin.disconnect();
+          }
+        },
+        { timeoutMs: 60_000, intervalMs: 250 },
+      );
+    },
     /** Stops the running instance (as a crash-free shutdown would) and starts a new one. */
     async restart(options: { rebuild?: boolean } = {}) {
       await instance.stop();
@@ -207,6 +261,7 @@ export async function startAggregation(options: { startUsage?: boolean } = {}) {
       instance = await startInstance(shared, {});
     },
     async stop() {
+      await server.close(1000);
       await instance.stop();
       await relay.stop();
       await producer.disconnect();

@@ -48,7 +48,11 @@ beforeAll(async () => {
     poolMax: 3,
   });
   const ctx: AggregationContext = { db: serviceDb, logger, clock: () => new Date() };
-  const app = createHttpApp({ logger, readiness: {}, routes: usageRoutes(ctx, authenticator) });
+  const app = createHttpApp({
+    logger,
+    readiness: {},
+    routes: usageRoutes(ctx, authenticator, { usageTopic: 'usageflow.usage-events.v1' }),
+  });
   server = await startHttpServer(app, 0, '127.0.0.1');
   baseUrl = `http://127.0.0.1:${server.port}`;
   ({ tokenFor, apiKeyFor } = await seedIdentityProjection(db));

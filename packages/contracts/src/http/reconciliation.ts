@@ -248,7 +248,7 @@ export const RECONCILIATION_QUERY = {
   ...LIST_QUERY,
   customerId: Described(CustomerId, "One customer's periods; with `period`, the period holding that instant."),
   metric: Described(MetricKey, 'Only this metric.'),
-  period: Described(IsoDateTime, 'An instant: the periods that hold it (requires customerId).'),
+  period: Described(IsoDateTime, 'An instant: the periods that hold it (not with from/to).'),
   from: Described(IsoDateTime, 'Periods starting at or after this instant (without `period`).'),
   to: Described(IsoDateTime, 'Periods starting before this instant (without `period`).'),
 };
