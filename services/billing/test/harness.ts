@@ -29,7 +29,7 @@ export interface BillingTestOptions {
   config?: Partial<BillingSettings>;
   clock?: () => Date;
   /** Real catalog/subscriptions topics (the subscription service runs too) instead of scratch ones. */
-  topics?: { catalog?: string; subscriptions?: string; invoices?: string };
+  topics?: { catalog?: string; subscriptions?: string; invoices?: string; summaries?: string };
   /** false: the invoicer does not run (a test drives issuePendingInvoices itself). */
   invoicer?: boolean;
 }
@@ -51,7 +51,7 @@ export async function startBilling(options: BillingTestOptions = {}) {
     identity: await testTopic(kafka, 'identity', 1),
     catalog: options.topics?.catalog ?? (await testTopic(kafka, 'catalog', 1)),
     subscriptions: options.topics?.subscriptions ?? (await testTopic(kafka, 'subscriptions', 1)),
-    summaries: await testTopic(kafka, 'summaries', 2),
+    summaries: options.topics?.summaries ?? (await testTopic(kafka, 'summaries', 2)),
     invoices: options.topics?.invoices ?? (await testTopic(kafka, 'invoices', 2)),
   };
   const config: BillingSettings = {

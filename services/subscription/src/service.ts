@@ -26,6 +26,8 @@ export interface SubscriptionDeps {
   periodCloser?: boolean;
   /** Where invoice.failed is read from (tests give each run a topic of its own); false skips it. */
   invoiceFailed?: false | { topic?: string; groupId?: string };
+  /** The usage topic whose high-water marks a closing records (an end-to-end test's own). */
+  usageTopic?: string;
 }
 
 type Worker = { name: string; start(): Promise<void> | void; stop(): Promise<void> };
@@ -37,7 +39,7 @@ export function buildSubscription(deps: SubscriptionDeps) {
     logger: deps.logger,
     clock: deps.clock ?? (() => new Date()),
     settings: deps.config ?? DEFAULT_SUBSCRIPTION_SETTINGS,
-    usageHighWaterMarks: () => usageMarks(deps.kafka),
+    usageHighWaterMarks: () => usageMarks(deps.kafka, deps.usageTopic ?? TOPICS.usageEvents),
   };
   const workers: Worker[] = [];
   const auth = serviceAuth({ service: 'subscription', ...deps, clock: ctx.clock });
@@ -52,7 +54,7 @@ export function buildSubscription(deps: SubscriptionDeps) {
 }
 
 /** The usage topic's high-water marks, by partition. */
-async function usageMarks(kafka: Kafka): Promise<HighWaterMark[]> {
-  const marks = await highWaterMarks(kafka, TOPICS.usageEvents);
+async function usageMarks(kafka: Kafka, topic: string): Promise<HighWaterMark[]> {
+  const marks = await highWaterMarks(kafka, topic);
   return [...marks].sort(([a], [b]) => a - b).map(([partition, offset]) => ({ partition, offset: offset.toString() }));
 }
