@@ -7,9 +7,22 @@ const spec = {
     default: TOPICS.usageEvents,
     desc: 'the raw usage topic to consume (benchmarks use their own)',
   }),
+  AGGREGATION_CATALOG_TOPIC: str({ default: TOPICS.catalog, desc: 'the catalog topic (metrics, plans) to project' }),
+  AGGREGATION_SUBSCRIPTIONS_TOPIC: str({
+    default: TOPICS.subscriptions,
+    desc: 'the subscriptions topic (periods and their closings) to project',
+  }),
+  AGGREGATION_INVOICES_TOPIC: str({
+    default: TOPICS.invoices,
+    desc: 'the invoices topic to project (where usage was billed, for the trace and reconciliation)',
+  }),
+  AGGREGATION_SUMMARIES_TOPIC: str({
+    default: TOPICS.usageSummaries,
+    desc: 'where period summaries and late records go (benchmarks use their own)',
+  }),
   AGGREGATION_GROUP_ID: str({
     default: 'aggregation',
-    desc: 'prefix of the consumer groups (.usage, .catalog, .subscriptions); rebuild resets them',
+    desc: 'prefix of the consumer groups (.usage, .catalog, .subscriptions, .invoices); rebuild resets them',
   }),
   AGGREGATION_CONCURRENCY: num({ default: 2, desc: 'usage partitions stored at once, each in its own transaction' }),
   AGGREGATION_FETCH_MAX_BYTES: num({
@@ -22,6 +35,8 @@ const spec = {
 /** The aggregation settings, checked. */
 export interface AggregationSettings {
   usageTopic: string;
+  /** The other topics it reads (catalog, subscriptions, invoices) and writes (summaries). */
+  topics: { catalog: string; subscriptions: string; invoices: string; summaries: string };
   groupPrefix: string;
   concurrency: number;
   fetchMaxBytes: number;
@@ -30,6 +45,12 @@ export interface AggregationSettings {
 
 export const DEFAULT_AGGREGATION_SETTINGS: AggregationSettings = {
   usageTopic: TOPICS.usageEvents,
+  topics: {
+    catalog: TOPICS.catalog,
+    subscriptions: TOPICS.subscriptions,
+    invoices: TOPICS.invoices,
+    summaries: TOPICS.usageSummaries,
+  },
   groupPrefix: 'aggregation',
   concurrency: 2,
   fetchMaxBytes: 1_048_576,
@@ -50,6 +71,12 @@ export function aggregationConfig(env: Record<string, string | undefined>): Aggr
   if (Object.keys(problems).length) throw new ConfigError(problems);
   return {
     usageTopic: c.AGGREGATION_USAGE_TOPIC,
+    topics: {
+      catalog: c.AGGREGATION_CATALOG_TOPIC,
+      subscriptions: c.AGGREGATION_SUBSCRIPTIONS_TOPIC,
+      invoices: c.AGGREGATION_INVOICES_TOPIC,
+      summaries: c.AGGREGATION_SUMMARIES_TOPIC,
+    },
     groupPrefix: c.AGGREGATION_GROUP_ID,
     concurrency: c.AGGREGATION_CONCURRENCY,
     fetchMaxBytes: c.AGGREGATION_FETCH_MAX_BYTES,

@@ -1,9 +1,8 @@
 // Composition root of the aggregation service: the usage consumer (exactly-once event store and
-// hourly rollups), the catalog and subscriptions projections, the period summarizer and the live
-// usage queries. `node main.js rebuild` empties the projection and rewinds its consumer groups.
+// hourly rollups), the catalog, subscriptions and invoices projections, the period summarizer, the
+// live usage queries, the event trace and the reconciliation. `node main.js rebuild` empties the projection and rewinds its consumer groups.
 import { serviceAuthMigrations } from '@usageflow/auth';
 import { commonSpec, loadConfig } from '@usageflow/config';
-import { TOPICS } from '@usageflow/contracts';
 import { createDatabase } from '@usageflow/db';
 import { createKafkaClient } from '@usageflow/kafka';
 import { runService } from '@usageflow/runtime';
@@ -29,12 +28,7 @@ async function rebuild(): Promise<number> {
       kafka,
       logger,
       groupPrefix: settings.groupPrefix,
-      topics: {
-        usage: settings.usageTopic,
-        catalog: TOPICS.catalog,
-        subscriptions: TOPICS.subscriptions,
-        invoices: TOPICS.invoices,
-      },
+      topics: { usage: settings.usageTopic, ...settings.topics },
     });
     logger.info(done, 'rebuild ready: start the service to replay the topics from offset 0');
     return 0;

@@ -4,7 +4,7 @@ import { serviceAuth } from '@usageflow/auth';
 import type { Knex } from '@usageflow/db';
 import type { EventProducer, Kafka } from '@usageflow/kafka';
 import type { Logger } from '@usageflow/telemetry';
-import { DEFAULT_PROJECTION_TOPICS, projectionConsumers, type ProjectionTopics } from './adapters/kafka/projections';
+import { projectionConsumers } from './adapters/kafka/projections';
 import { usageConsumer } from './adapters/kafka/usage-consumer';
 import type { AggregationContext } from './app/context';
 import { Summarizer } from './app/summarizer';
@@ -19,8 +19,6 @@ export interface AggregationDeps {
   clock?: () => Date;
   /** Tests that seed the identity projection themselves skip its consumer. */
   identityProjection?: boolean;
-  /** Topics of the projections (tests give each run topics of their own). */
-  topics?: Partial<ProjectionTopics> & { summaries?: string };
   /** false skips the usage consumer (tests that drive ingestBatch themselves). */
   usage?: boolean;
 }
@@ -30,20 +28,21 @@ type Worker = { name: string; start(): Promise<void> | void; stop(): Promise<voi
 /** Builds the aggregation service's routes and workers. */
 export function buildAggregation(deps: AggregationDeps) {
   const settings = deps.config ?? DEFAULT_AGGREGATION_SETTINGS;
+  const { topics } = settings;
   const ctx: AggregationContext = { db: deps.db, logger: deps.logger, clock: deps.clock ?? (() => new Date()) };
   const workers: Worker[] = [];
   const auth = serviceAuth({ service: 'aggregation', ...deps, clock: ctx.clock });
   workers.push(...auth.workers);
   const summarizer = new Summarizer(ctx, {
     usageTopic: settings.usageTopic,
-    summariesTopic: deps.topics?.summaries,
+    summariesTopic: topics.summaries,
     pollIntervalMs: settings.summaryPollMs,
   });
   for (const consumer of projectionConsumers({
     ctx,
     ...deps,
     groupPrefix: settings.groupPrefix,
-    topics: { ...DEFAULT_PROJECTION_TOPICS, ...deps.topics },
+    topics,
     onApplied: () => summarizer.nudge(),
   })) {
     workers.push({ name: 'projection', start: () => consumer.start(), stop: () => consumer.stop() });
@@ -56,7 +55,7 @@ export function buildAggregation(deps: AggregationDeps) {
       groupId: `${settings.groupPrefix}.usage`,
       concurrency: settings.concurrency,
       fetchMaxBytes: settings.fetchMaxBytes,
-      summariesTopic: deps.topics?.summaries,
+      summariesTopic: topics.summaries,
       onProgress: () => summarizer.progressed(),
     });
     workers.push({ name: 'usage-consumer', start: () => consumer.start(), stop: () => consumer.stop() });

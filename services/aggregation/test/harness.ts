@@ -51,16 +51,11 @@ async function startInstance(
     identityProjection: false,
     config: {
       usageTopic: shared.topics.usage,
+      topics: { ...shared.topics },
       groupPrefix: shared.groupPrefix,
       concurrency: 2,
       fetchMaxBytes: 1_048_576,
       summaryPollMs: 100,
-    },
-    topics: {
-      catalog: shared.topics.catalog,
-      subscriptions: shared.topics.subscriptions,
-      invoices: shared.topics.invoices,
-      summaries: shared.topics.summaries,
     },
   });
   const usage = service.workers.find((w) => w.name === 'usage-consumer')!;

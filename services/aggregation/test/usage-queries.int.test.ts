@@ -539,7 +539,13 @@ describe('who reads usage', () => {
   it('serves its OpenAPI document', async () => {
     const doc = await api('/openapi.json');
     expect(doc.status).toBe(200);
-    expect(Object.keys(doc.body.paths).sort()).toEqual(['/v1/customers/{customerId}/usage', '/v1/usage']);
+    expect(Object.keys(doc.body.paths).sort()).toEqual([
+      '/v1/customers/{customerId}/usage',
+      '/v1/events/{id}',
+      '/v1/reconciliation',
+      '/v1/reconciliation/unbilled',
+      '/v1/usage',
+    ]);
     expect(doc.body.paths['/v1/usage'].get['x-usageflow-permission']).toBe('usage:read');
   });
 });

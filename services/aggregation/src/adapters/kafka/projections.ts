@@ -1,6 +1,5 @@
 // The projection consumers: catalog (metrics, plan versions), subscriptions (periods and their
 // closings) and invoices (where usage was billed), each applied exactly once through the inbox.
-import { TOPICS } from '@usageflow/contracts';
 import { inboxConsumer } from '@usageflow/db';
 import type { ConsumerRunner, EventProducer, Kafka } from '@usageflow/kafka';
 import type { Logger } from '@usageflow/telemetry';
@@ -27,12 +26,6 @@ export interface ProjectionTopics {
   subscriptions: string;
   invoices: string;
 }
-
-export const DEFAULT_PROJECTION_TOPICS: ProjectionTopics = {
-  catalog: TOPICS.catalog,
-  subscriptions: TOPICS.subscriptions,
-  invoices: TOPICS.invoices,
-};
 
 /** The catalog and subscriptions consumers; `onApplied` runs after a batch that changed either. */
 export function projectionConsumers(options: {
