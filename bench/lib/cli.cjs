@@ -30,12 +30,13 @@ function usage(options, head, pad) {
 
 /**
  * The settings `argv` asks for, every option not given at its default. Numbers are parsed as
- * numbers (`_` allowed between digits): whole and at least `minWhole`, or for the options in
- * `fractions`, in their range. A boolean is a flag (`--flag=false` turns it off); the rest are
+ * numbers (`_` allowed between digits): whole and at least `minWhole` (or the option's own
+ * minimum in `minimums`, for one whose 0 means "off"), or for the options in `fractions`, in their
+ * range. A boolean is a flag (`--flag=false` turns it off); the rest are
  * kept as strings. --help (-h) prints the usage text and exits.
  * @param {string[]} argv
  * @param {Options} options
- * @param {{ head: string[], pad: number, minWhole: number, fractions?: Record<string, keyof typeof RANGES> }} o
+ * @param {{ head: string[], pad: number, minWhole: number, minimums?: Record<string, number>, fractions?: Record<string, keyof typeof RANGES> }} o
  * @returns {Record<string, number | string | boolean>}
  */
 function parseOptions(argv, options, o) {
@@ -65,8 +66,9 @@ function parseOptions(argv, options, o) {
     const range = o.fractions?.[name];
     if (range) {
       if (!Number.isFinite(v) || !RANGES[range](v)) throw new Error(`--${name} must be in ${range} (got '${raw}')`);
-    } else if (!Number.isInteger(v) || v < o.minWhole) {
-      throw new Error(`--${name} must be a whole number >= ${o.minWhole} (got '${raw}')`);
+    } else {
+      const min = o.minimums?.[name] ?? o.minWhole;
+      if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be a whole number >= ${min} (got '${raw}')`);
     }
     s[name] = v;
   }
