@@ -44,6 +44,8 @@ const ev = require('./events.cjs');
 const SERVICE_DIR = path.join(ROOT, 'services', 'aggregation');
 const WORKER = path.join(__dirname, 'produce-worker.cjs');
 const TARGETS = { ratio: 0.3, eventsPerSec: 100_000, p99Ms: 1000, rssMb: 200 };
+/** Partitions of the round's catalog, subscriptions, invoices and summaries topics (as infra/local/topics.cjs). */
+const DOMAIN_PARTITIONS = 6;
 /** The columns usage_events stores per event (services/aggregation migrations), stored_at aside. */
 const COLUMNS = [
   'organization_id uuid',
@@ -233,7 +235,9 @@ function runProducer(cfg, label, track) {
  * and topic, in one consumer group, each with its log in a file (no pipe through this process:
  * the runner takes no CPU from the service). Resolves at once; `ready()` waits for every
  * /readyz 200. The group answers like one process: alive while all are, stopped together.
- * @param {{ main: string, nodeArgs: string, databaseUrl: string, brokers: string[], schema: string, topic: string, groupId: string, replicas: number, logFile: string }} o
+ * Every topic it reads or writes is the round's own: never the real catalog or subscriptions,
+ * and its summaries and late records never reach the real summaries topic.
+ * @param {{ main: string, nodeArgs: string, databaseUrl: string, brokers: string[], schema: string, topic: string, topics: RoundTopics, groupId: string, replicas: number, logFile: string }} o
  */
 async function startService(o) {
   return startGroup(o.replicas, async (i) => {
@@ -253,6 +257,10 @@ async function startService(o) {
         LOG_LEVEL: 'warn',
         MIGRATE_ON_START: 'true',
         AGGREGATION_USAGE_TOPIC: o.topic,
+        AGGREGATION_CATALOG_TOPIC: o.topics.catalog,
+        AGGREGATION_SUBSCRIPTIONS_TOPIC: o.topics.subscriptions,
+        AGGREGATION_INVOICES_TOPIC: o.topics.invoices,
+        AGGREGATION_SUMMARIES_TOPIC: o.topics.summaries,
         AGGREGATION_GROUP_ID: o.groupId,
       },
     });
@@ -606,6 +614,11 @@ function describeCheck(v) {
 // ---------------------------------------------------------------------------------------------
 
 /**
+ * The round's own topics beside its usage topic (the service's AGGREGATION_*_TOPIC settings).
+ * @typedef {{ catalog: string, subscriptions: string, invoices: string, summaries: string }} RoundTopics
+ */
+
+/**
  * @typedef {object} Round
  * @property {ProduceResult} produce
  * @property {number} distinct
@@ -665,8 +678,17 @@ async function main() {
       eventBytes = checked.bytes;
       if (round === 1) log(`a record's value (${checked.bytes} B, validates as usage.recorded): ${checked.example}`);
 
+      /** @type {RoundTopics} */
+      const topics = {
+        catalog: `bench.aggregation.catalog.${runId}.r${round}`,
+        subscriptions: `bench.aggregation.subscriptions.${runId}.r${round}`,
+        invoices: `bench.aggregation.invoices.${runId}.r${round}`,
+        summaries: `bench.aggregation.summaries.${runId}.r${round}`,
+      };
+      const roundTopics = [topic, ...Object.values(topics)];
       await k.create(topic, ev.PARTITIONS);
-      scratch.add({ topics: [topic] });
+      for (const t of Object.values(topics)) await k.create(t, DOMAIN_PARTITIONS);
+      scratch.add({ topics: roundTopics });
       log(
         `${tag}: producing ${fmtInt(s.events)} records (${fmtInt(distinct)} distinct events, ` +
           `${fmtInt(s.events - distinct)} duplicates) to ${topic}, the service stopped...`,
@@ -718,6 +740,7 @@ async function main() {
         brokers,
         schema,
         topic,
+        topics,
         groupId,
         replicas: s.replicas,
         logFile,
@@ -869,7 +892,7 @@ async function main() {
         problems.push(`${tag}: the service exited ${JSON.stringify(stopped)} on SIGTERM`);
       // Removed as soon as the round is over: a round of 1M events is a few hundred MB in
       // Postgres and on the broker.
-      if (!s.keep) await scratch.drop({ schemas: [schema], topics: [topic], groups: [groupId] });
+      if (!s.keep) await scratch.drop({ schemas: [schema], topics: roundTopics, groups: [groupId] });
     }
     printSummary(s, facts, { eventBytes, pgVersion }, rounds);
   };
