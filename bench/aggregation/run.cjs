@@ -17,11 +17,16 @@
  *   live     records at a share of the drain rate while a probe event for a fresh customer goes
  *            out every 100 ms; each is timed from the producer's acknowledgement until its rollup
  *            row is visible: accepted → visible latency;
- *   check    stored events and rolled-up counts against the distinct events produced.
+ *   check    stored events and rolled-up counts against the distinct events produced;
+ *   reconcile (outside every timed window) a catalog and subscriptions for the first customers
+ *            go out before the drain, their period is closed after it, so live events become
+ *            late records; at the end the service's own reconciliation must explain every
+ *            record on the topic and every stored event, and each period must line up.
  * The targets (docs PERFORMANCE.md) are reported, never asserted.
  *
  * Exit status: 0 when every round ran and every check held; 1 on an error, a stalled drain, a
- * probe never seen, or counts that do not match. A figure below target does not fail the run.
+ * probe never seen, counts that do not match, or a reconciliation that does not explain every
+ * event. A figure below target does not fail the run.
  */
 const os = require('node:os');
 const path = require('node:path');
@@ -40,6 +45,7 @@ const { forkWorker } = require('../lib/worker.cjs');
 const { kafkaTools: kafkaClient } = require('../lib/kafka.cjs');
 const { prepareRun, scratchOf, runWithCleanup } = require('../lib/run.cjs');
 const ev = require('./events.cjs');
+const rec = require('./reconcile.cjs');
 
 const SERVICE_DIR = path.join(ROOT, 'services', 'aggregation');
 const WORKER = path.join(__dirname, 'produce-worker.cjs');
@@ -80,6 +86,10 @@ const OPTIONS = /** @type {const} */ ({
   'copy-batch': [5000, 'rows per COPY statement of the baseline'],
   'stall-seconds': [60, 'fail a drain that commits nothing for this long'],
   replicas: [1, 'service processes in the consumer group, sharing the partitions (scale-out)'],
+  subscribed: [
+    100,
+    'customers (cust_0..) subscribed to a plan; their period is closed after the drain and reconciled at the end (0: none, no reconciliation)',
+  ],
   'service-node-args': ['', 'extra node options of the service, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"'],
   'no-live': [false, 'skip the live phase'],
   'no-baseline': [false, 'skip the COPY baseline (no ratio)'],
@@ -104,8 +114,11 @@ function parseArgs(argv) {
     ],
     pad: 28,
     minWhole: 1,
+    minimums: { subscribed: 0 },
     fractions: FRACTIONS,
   });
+  if (Number(s.subscribed) > Number(s.customers))
+    throw new Error(`--subscribed (${s.subscribed}) cannot exceed --customers (${s.customers})`);
   return /** @type {Settings} */ (/** @type {unknown} */ (s));
 }
 
@@ -162,6 +175,17 @@ function kafkaTools(brokers) {
   return {
     ...k,
     marks,
+    /**
+     * A producer for one round's scratch topics, disconnected at the round's end: a KafkaJS client
+     * keeps refreshing the metadata of every topic it produced to, and once the topic is deleted
+     * its sends to any other topic retry forever.
+     */
+    async scratchProducer() {
+      const { EventProducer } = require('@usageflow/kafka');
+      const p = new EventProducer(k.kafka, { logger: k.logger });
+      await p.connect();
+      return p;
+    },
     /** @param {string} topic */
     async total(topic) {
       let sum = 0;
@@ -460,6 +484,32 @@ async function waitCommitted(o) {
 }
 
 /**
+ * Waits until `want` period closings are summarized (period_closings.summarized_at, set in the
+ * transaction that writes the summary to the outbox), polling every 50 ms.
+ * @param {{ pool: import('pg').Pool, schema: string, want: number, stallSec: number, alive: () => boolean }} o
+ */
+async function waitSummarized(o) {
+  const t0 = performance.now();
+  let last = { at: t0, n: -1 };
+  for (;;) {
+    if (!o.alive()) throw new Error('summaries: the service exited');
+    const r = await o.pool.query(
+      `select count(*) filter (where summarized_at is not null)::int as done, count(*)::int as closed
+         from ${o.schema}.period_closings`,
+    );
+    const { done, closed } = r.rows[0];
+    const now = performance.now();
+    if (done >= o.want) return { seconds: (now - t0) / 1000, closed };
+    if (done !== last.n) last = { at: now, n: done };
+    if (now - last.at > o.stallSec * 1000)
+      throw new Error(
+        `summaries: ${done} of ${o.want} summarized (${closed} closings projected) after ${o.stallSec} s`,
+      );
+    await sleep(50);
+  }
+}
+
+/**
  * The probe: one event for a fresh customer every `probeMs`, each timed from the producer's
  * acknowledgement ("accepted", as the gateway answers 202 then) until a rollup row of that
  * customer is visible to a plain query (polled every `pollMs` for all outstanding probes at once).
@@ -626,6 +676,7 @@ function describeCheck(v) {
  * @property {{ eventsPerSec: number, distinctPerSec: number, fromReadyPerSec: number, seconds: number, events: number, startupSec: number, readyToFirstSec: number, serviceCpuSec: number | null, postgresCpuSec: number | null, brokerCpuSec: number | null, machineBusy: number | null, peakRssKb: number | null, loadBefore: number | null } | null} drain
  * @property {{ rate: number, produced: number, probe: Awaited<ReturnType<Awaited<ReturnType<typeof startProbe>>['stop']>>, maxLag: number, medianLag: number, serviceCpuSec: number | null, machineBusy: number | null, peakRssKb: number | null } | null} live
  * @property {number | null} hwmKb
+ * @property {{ ok: boolean, seconds: number } | null} reconciliation
  */
 
 async function main() {
@@ -647,6 +698,8 @@ async function main() {
   let service = null;
   /** @type {import('node:child_process').ChildProcess | null} */
   let producerChild = null;
+  /** The round's catalog and subscriptions producer (with --subscribed). @type {import('@usageflow/kafka').EventProducer | null} */
+  let roundProducer = null;
   const track = (/** @type {import('node:child_process').ChildProcess | null} */ c) => (producerChild = c);
   /** @type {string[]} */
   const problems = [];
@@ -713,7 +766,7 @@ async function main() {
       log(`  produced in ${fmt(produce.seconds)} s (${fmtInt(produce.recordsPerSec)} records/s)`);
 
       /** @type {Round} */
-      const r = { produce, distinct, copy: null, drain: null, live: null, hwmKb: null };
+      const r = { produce, distinct, copy: null, drain: null, live: null, hwmKb: null, reconciliation: null };
       rounds.push(r);
 
       if (!s['no-baseline']) {
@@ -723,6 +776,27 @@ async function main() {
         log(
           `  COPY: ${fmtInt(r.copy.rowsPerSec)} rows/s (${fmt(r.copy.seconds, 2)} s), Postgres CPU ` +
             `${fmt(usPer(r.copy.postgresCpuSec, s.events), 1)} µs/row`,
+        );
+      }
+
+      // --- the billing side: catalog and subscriptions, projected by the service as it starts ---
+      const billing = s.subscribed > 0 ? rec.billingScenario({ spec, subscribed: s.subscribed }) : null;
+      if (billing) {
+        roundProducer = await k.scratchProducer();
+        const { encodeEvent } = require('@usageflow/kafka');
+        const events = billing.catalogEvents();
+        await roundProducer.send(
+          topics.catalog,
+          events.map((e) => encodeEvent(e).message),
+        );
+        await roundProducer.send(
+          topics.subscriptions,
+          billing.subscriptionEvents().map((e) => encodeEvent(e).message),
+        );
+        log(
+          `${tag}: ${events.length - 1} metrics and plan ${rec.PLAN.code} v${rec.PLAN.version} ` +
+            `(${billing.planMetrics.join(', ') || 'no metric'}) to ${topics.catalog}; ${fmtInt(s.subscribed)} subscriptions ` +
+            `(cust_0..cust_${s.subscribed - 1}, period ${billing.period.start}..${billing.period.end}) to ${topics.subscriptions}`,
         );
       }
 
@@ -805,6 +879,29 @@ async function main() {
           `  note: the stored rows of ${differ.join(', ')} differ from the baseline's (or are missing): the ratio compares different rows`,
         );
 
+      // --- closing: outside the drain's window (stopped above) and before the live one starts ---
+      if (billing) {
+        const { encodeEvent } = require('@usageflow/kafka');
+        const marks = await k.marks(topic);
+        await /** @type {NonNullable<typeof roundProducer>} */ (roundProducer).send(
+          topics.subscriptions,
+          billing.closingEvents(marks).map((e) => encodeEvent(e).message),
+        );
+        const closed = await waitSummarized({
+          pool,
+          schema,
+          want: s.subscribed,
+          stallSec: s['stall-seconds'],
+          alive: svc.alive,
+        });
+        log(
+          `${tag}: ${fmtInt(s.subscribed)} periods closed at the usage topic's high-water marks (${fmtInt(
+            [...marks.values()].reduce((a, b) => a + b, 0),
+          )} records) and summarized in ${fmt(closed.seconds, 2)} s` +
+            (s['no-live'] ? '' : '; live events of those customers are late from now on'),
+        );
+      }
+
       // --- live ---
       if (!s['no-live']) {
         const rate = Math.max(1, Math.round(r.drain.eventsPerSec * s['live-fraction']));
@@ -885,6 +982,26 @@ async function main() {
         if (!lv.ok) problems.push(`${tag} live: ${describeCheck(lv)}`);
       }
 
+      // --- reconciliation: everything is stored (the checks above), nothing is timed any more ---
+      if (billing) {
+        const rd = await rec.readReconciliation({
+          databaseUrl,
+          schema,
+          organizationId: spec.organizationId,
+          from: billing.period.start,
+          to: billing.period.end,
+          pool,
+          topicRecords: await k.total(topic),
+        });
+        const judged = rec.judgeReconciliation(rd, {
+          subscriptions: s.subscribed,
+          planMetrics: billing.planMetrics.length,
+        });
+        for (const line of judged.lines) log(`  ${line}`);
+        problems.push(...judged.problems.map((p) => `${tag} reconciliation: ${p}`));
+        r.reconciliation = { ok: judged.ok, seconds: rd.periodsSec + rd.unbilledSec };
+      }
+
       r.hwmKb = Math.max(0, ...svc.pids.map((pid) => vmHwmKb(pid) ?? 0)) || null;
       const stopped = await svc.stop();
       service = null;
@@ -892,6 +1009,8 @@ async function main() {
         problems.push(`${tag}: the service exited ${JSON.stringify(stopped)} on SIGTERM`);
       // Removed as soon as the round is over: a round of 1M events is a few hundred MB in
       // Postgres and on the broker.
+      await roundProducer?.disconnect();
+      roundProducer = null;
       if (!s.keep) await scratch.drop({ schemas: [schema], topics: roundTopics, groups: [groupId] });
     }
     printSummary(s, facts, { eventBytes, pgVersion }, rounds);
@@ -903,6 +1022,8 @@ async function main() {
       producerChild?.kill('SIGTERM');
       if (service) await service.stop();
       service = null;
+      await roundProducer?.disconnect().catch(() => undefined);
+      roundProducer = null;
       await scratch.dropAll(s.keep);
       await k.admin.disconnect().catch(() => undefined);
       await pool.end().catch(() => undefined);
@@ -1081,6 +1202,13 @@ function printSummary(s, facts, info, rounds) {
     `service peak RSS (VmHWM, the highest of the rounds' processes): ${fmt(hwmMb, 0)} MB ` +
       `(target < ${TARGETS.rssMb} MB: ${verdict(hwmMb < TARGETS.rssMb)})`,
   );
+  const reconciled = rounds.filter((r) => r.reconciliation);
+  if (reconciled.length)
+    console.log(
+      `reconciliation (${fmtInt(s.subscribed)} subscriptions, the service's own code): ` +
+        reconciled.map((r) => (r.reconciliation?.ok ? 'OK' : 'DIFFERENCES')).join(', ') +
+        `; read in ${reconciled.map((r) => fmt(r.reconciliation?.seconds, 1)).join(', ')} s`,
+    );
   console.log('');
 }
 
