@@ -27,6 +27,8 @@ const usageLine = (quantity: string, kind: 'usage' | 'late_usage' = 'usage') => 
   amount: 0,
 });
 
+const seatsLine = { ...usageLine('0'), metricKey: 'SEATS', description: 'Seats' };
+
 describe('event trace and reconciliation', () => {
   let agg: Aggregation;
   let token: string;
@@ -41,6 +43,7 @@ describe('event trace and reconciliation', () => {
     token = await agg.tokenFor(agg.organizationId, 'VIEWER');
     await agg.defineMetric({ key: 'API_CALL', name: 'API calls', unit: 'calls', aggregation: 'SUM' });
     await agg.defineMetric({ key: 'STORAGE', name: 'Storage', unit: 'GB', aggregation: 'MAX' });
+    await agg.defineMetric({ key: 'SEATS', name: 'Seats', unit: 'seats', aggregation: 'SUM' });
     await agg.definePlan({
       code: 'pro',
       version: 1,
@@ -48,7 +51,12 @@ describe('event trace and reconciliation', () => {
       currency: 'USD',
       interval: 'MONTHLY',
       basePrice: '100.00',
-      planMetrics: [{ metricKey: 'API_CALL', includedUnits: '10', overageUnitPrice: '0.01' }],
+      // two metrics: a period reconciles as one row per plan metric
+      planMetrics: ['API_CALL', 'SEATS'].map((metricKey) => ({
+        metricKey,
+        includedUnits: '10',
+        overageUnitPrice: '0.01',
+      })),
     });
     await agg.subscribe({ ...sub, startAt: MARCH.start, billingAnchor: MARCH.start, currentPeriod: MARCH });
     await waitFor('the subscription', async () => (await agg.db('subscriptions').first()) ?? undefined);
@@ -185,7 +193,7 @@ describe('event trace and reconciliation', () => {
       currency: 'USD',
       amountCents: 10020,
       amount: 100.2,
-      lines: [base, usageLine('30')] as never,
+      lines: [base, usageLine('30'), seatsLine] as never,
       issuedAt: at(APRIL.start, 3_700_000),
       dueAt: at(APRIL.start, 86_400_000 * 14),
     });
@@ -241,6 +249,7 @@ describe('event trace and reconciliation', () => {
       lines: [
         base,
         usageLine('0'),
+        seatsLine,
         { ...usageLine('4', 'late_usage'), includedUnits: '0', billableUnits: '4', period: MARCH },
       ] as never,
       issuedAt: at(MAY.start, 3_700_000),
@@ -253,13 +262,16 @@ describe('event trace and reconciliation', () => {
     expect(lateBilled.subscriptions[0]).toMatchObject({
       period: MARCH,
       invoice: { invoiceId: aprilInvoice, number: 'INV-000002', period: APRIL },
-      line: { position: 2, kind: 'late_usage', period: MARCH, quantity: '4' },
+      line: { position: 3, kind: 'late_usage', period: MARCH, quantity: '4' },
     });
 
     // March reconciles: 33 arrivals, 2 duplicates, 31 stored, 30 summarized, 1 late on April's invoice
     const rec = await agg.api('GET', `/v1/reconciliation?customerId=user_123&period=${at(MARCH.start, 1)}`, { token });
     expect(rec.status).toBe(200);
-    expect(rec.body.data).toHaveLength(1);
+    expect(rec.body.data.map((r: { metricKey: string; linesUp: boolean }) => [r.metricKey, r.linesUp])).toEqual([
+      ['API_CALL', true],
+      ['SEATS', true],
+    ]);
     expect(rec.body.data[0]).toMatchObject({
       subscriptionId,
       metricKey: 'API_CALL',
@@ -271,7 +283,7 @@ describe('event trace and reconciliation', () => {
       lateRecords: {
         count: 1,
         quantity: '4',
-        billed: [{ invoiceId: aprilInvoice, number: 'INV-000002', position: 2, records: 1, quantity: '4' }],
+        billed: [{ invoiceId: aprilInvoice, number: 'INV-000002', position: 3, records: 1, quantity: '4' }],
         unbilled: 0,
       },
       linesUp: true,
@@ -279,10 +291,12 @@ describe('event trace and reconciliation', () => {
       waiting: [],
     });
     // the organization's periods, a page at a time
-    const all = await agg.api('GET', `/v1/reconciliation?from=${MARCH.start}&to=${MAY.end}&limit=1`, { token });
+    const all = await agg.api('GET', `/v1/reconciliation?metric=API_CALL&from=${MARCH.start}&to=${MAY.end}&limit=1`, {
+      token,
+    });
     const next = await agg.api(
       'GET',
-      `/v1/reconciliation?from=${MARCH.start}&to=${MAY.end}&limit=2&cursor=${all.body.nextCursor}`,
+      `/v1/reconciliation?metric=API_CALL&from=${MARCH.start}&to=${MAY.end}&limit=2&cursor=${all.body.nextCursor}`,
       { token },
     );
     expect(

@@ -131,7 +131,10 @@ async function countsOf(trx: Knex.Transaction, org: string, rows: readonly RowBa
   return counts;
 }
 
-/** The late records of the rows' periods, each with the invoice that billed it (billing's rule). */
+/**
+ * The late records of the rows (period and metric), each with the invoice that billed it
+ * (billing's rule). Joined on all three: a period's rows are one per plan metric.
+ */
 async function lateRecordsOf(trx: Knex.Transaction, rows: readonly RowBase[]): Promise<LateRow[]> {
   const periods = rows.filter((r) => r.summarized_at);
   if (periods.length === 0) return [];
@@ -139,12 +142,13 @@ async function lateRecordsOf(trx: Knex.Transaction, rows: readonly RowBase[]): P
     `select l.subscription_id, l.period_start, l.metric, l.quantity::text as quantity,
             b.period_start as billed_period_start, i.id as invoice_id
        from late_events l
-       join unnest(?::uuid[], ?::timestamptz[]) as r(sub, lo) on l.subscription_id = r.sub and l.period_start = r.lo
+       join unnest(?::uuid[], ?::timestamptz[], ?::text[]) as r(sub, lo, metric)
+         on l.subscription_id = r.sub and l.period_start = r.lo and l.metric = r.metric
        left join lateral (select c.period_start from period_closings c
                            where c.subscription_id = l.subscription_id and c.late_records_through >= l.sequence
                            order by c.period_start limit 1) b on true
        left join invoices i on i.subscription_id = l.subscription_id and i.period_start = b.period_start`,
-    [periods.map((r) => r.subscription_id), periods.map((r) => iso(r.period_start))],
+    [periods.map((r) => r.subscription_id), periods.map((r) => iso(r.period_start)), periods.map((r) => r.metric)],
   );
   return late;
 }
@@ -291,7 +295,7 @@ export async function reconciliation(
           summarized,
           summarizedQuantity: await summarizedQuantity(trx, org, row, c),
           summary,
-          invoiceLine: line,
+          invoice: invoice ? { number: invoice.invoice.number, line } : null,
           unrecordedLate:
             summary && lateCount !== records.length ? await unrecordedLate(trx, org, row) : { count: 0, eventIds: [] },
           lateBilled,

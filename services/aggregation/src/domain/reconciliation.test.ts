@@ -9,7 +9,7 @@ const lined = (over: Partial<ReconciliationFacts> = {}): ReconciliationFacts => 
   summarized: 12_000,
   summarizedQuantity: '12000',
   summary: { quantity: '12000', eventCount: 12_000 },
-  invoiceLine: { quantity: '12000' },
+  invoice: { number: 'INV-000001', line: { quantity: '12000' } },
   unrecordedLate: { count: 0, eventIds: [] },
   lateBilled: [{ number: 'INV-000002', quantity: '1', lineQuantity: '1' }],
   lateUnbilled: { count: 0, billedWithPeriod: null, subscriptionEnded: false },
@@ -26,7 +26,7 @@ describe('reconcile', () => {
       lined({
         summarized: 11_999,
         summarizedQuantity: '11999.5',
-        invoiceLine: { quantity: '11000' },
+        invoice: { number: 'INV-000001', line: { quantity: '11000' } },
         unrecordedLate: { count: 1, eventIds: ['req_9'] },
         lateBilled: [{ number: 'INV-000002', quantity: '1', lineQuantity: '3' }],
       }),
@@ -46,7 +46,7 @@ describe('reconcile', () => {
         lined({
           summary: { quantity: '2.50', eventCount: 12_000 },
           summarizedQuantity: '2.5',
-          invoiceLine: { quantity: '2.5' },
+          invoice: { number: 'INV-000001', line: { quantity: '2.5' } },
         }),
       ).differences,
     ).toEqual([]);
@@ -59,7 +59,7 @@ describe('reconcile', () => {
     ]);
     expect(waiting({ state: 'OPEN', summary: null })).toEqual(['AWAITING_CLOSING']);
     expect(waiting({ state: 'CLOSED', summary: null })).toEqual(['AWAITING_SUMMARY']);
-    expect(waiting({ invoiceLine: null })).toEqual(['AWAITING_INVOICE']);
+    expect(waiting({ invoice: null })).toEqual(['AWAITING_INVOICE']);
     expect(waiting({ lateUnbilled: { count: 2, billedWithPeriod: null, subscriptionEnded: false } })).toEqual([
       'AWAITING_NEXT_SUMMARY',
     ]);
@@ -69,6 +69,11 @@ describe('reconcile', () => {
     expect(waiting({ lateUnbilled: { count: 2, billedWithPeriod: null, subscriptionEnded: true } })).toEqual([
       'SUBSCRIPTION_ENDED',
     ]);
-    expect(reconcile(lined({ invoiceLine: null })).differences).toEqual([]);
+    expect(reconcile(lined({ invoice: null })).differences).toEqual([]);
+  });
+
+  it('takes an issued invoice without a line for the metric for a difference, not a wait', () => {
+    const { differences, waiting } = reconcile(lined({ invoice: { number: 'INV-000001', line: null } }));
+    expect([differences.map((d) => d.code), waiting]).toEqual([['INVOICE_QUANTITY_MISMATCH'], []]);
   });
 });

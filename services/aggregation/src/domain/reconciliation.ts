@@ -16,8 +16,8 @@ export interface ReconciliationFacts {
   /** What those events add up to by the metric's aggregation, recomputed from the event store. */
   summarizedQuantity: string;
   summary: null | { quantity: string; eventCount: number };
-  /** The invoice line billing the period's usage of the metric, once issued. */
-  invoiceLine: null | { quantity: string };
+  /** The period's invoice, once issued, and its line billing the metric's usage (null: none). */
+  invoice: null | { number: string; line: null | { quantity: string } };
   /** Stored events read after the marks that have no late record (the first 20 of them). */
   unrecordedLate: { count: number; eventIds: string[] };
   /** The late records per invoice that billed them, with that invoice's late line quantity. */
@@ -63,12 +63,18 @@ export function reconcile(f: ReconciliationFacts): { differences: Reconciliation
         detail: `${f.unrecordedLate.count} events were read after the summary's marks but have no late record`,
         eventIds: f.unrecordedLate.eventIds.slice(0, 20),
       });
-    if (!f.invoiceLine)
+    if (!f.invoice)
       waiting.push({ code: 'AWAITING_INVOICE', detail: "Billing has not issued this period's invoice yet" });
-    else if (!new Big(f.invoiceLine.quantity).eq(f.summary.quantity))
+    else if (!f.invoice.line)
       differences.push({
         code: 'INVOICE_QUANTITY_MISMATCH',
-        detail: `The invoice line bills ${f.invoiceLine.quantity}; the summary says ${f.summary.quantity}`,
+        detail: `Invoice ${f.invoice.number} has no usage line for this metric; the summary says ${f.summary.quantity}`,
+        eventIds: [],
+      });
+    else if (!new Big(f.invoice.line.quantity).eq(f.summary.quantity))
+      differences.push({
+        code: 'INVOICE_QUANTITY_MISMATCH',
+        detail: `Invoice ${f.invoice.number}'s line bills ${f.invoice.line.quantity}; the summary says ${f.summary.quantity}`,
         eventIds: [],
       });
   }
