@@ -148,6 +148,21 @@ describe('event trace and reconciliation', () => {
       cursor = res.body.nextCursor;
     } while (cursor && walked.length < 10);
     expect(walked).toEqual(['nobody/API_CALL', 'user_123/MYSTERY', 'user_123/STORAGE']);
+    const one = await agg.api(
+      'GET',
+      `/v1/reconciliation/unbilled?from=${MARCH.start}&to=${MARCH.end}&customerId=user_123&limit=1`,
+      { token },
+    );
+    const two = await agg.api(
+      'GET',
+      `/v1/reconciliation/unbilled?from=${MARCH.start}&to=${MARCH.end}&customerId=user_123&limit=1&cursor=${one.body.nextCursor}`,
+      { token },
+    );
+    expect([...one.body.data, ...two.body.data].map((u: { metricKey: string }) => u.metricKey)).toEqual([
+      'MYSTERY',
+      'STORAGE',
+    ]);
+    expect(two.body.nextCursor).toBeNull();
 
     // March closes and is summarized; billing has not invoiced it yet
     await agg.closePeriod({

@@ -414,28 +414,43 @@ export async function unbilledUsage(
   return ctx.db.transaction(
     async (trx) => {
       const range = [org, query.from!, query.to!];
-      const onlyCustomer = query.customerId !== undefined ? 'and e.customer_id = ?' : '';
-      const customerBinding = query.customerId !== undefined ? [query.customerId] : [];
       const rows: UnbilledRow[] = [];
       // NOTE: a page classifies the events of a few customers at a time, in customer order, until
       // it has its rows: grouping every event of the range for each page would read the whole
       // range again per page (10,000 customers without a subscription are 50 pages).
-      let from: { customer: string; inclusive: boolean } | null = after
+      let from: { customer: string; inclusive: boolean } = after
         ? { customer: after[0], inclusive: true }
-        : null;
-      const chunk = page.limit + 1;
-      while (rows.length <= page.limit) {
-        const { rows: customers } = await trx.raw<{ rows: Array<{ customer_id: string }> }>(
-          `select distinct e.customer_id from usage_events e
-            where e.organization_id = ? and e.ts >= ? and e.ts < ? ${onlyCustomer}
-              ${from ? `and e.customer_id ${from.inclusive ? '>=' : '>'} ?` : ''}
-            order by e.customer_id limit ?`,
-          [...range, ...customerBinding, ...(from ? [from.customer] : []), chunk],
-        );
-        if (customers.length === 0) break;
-        const ids = customers.map((c) => c.customer_id);
+        : { customer: '', inclusive: true };
+      // A few customers a step: a customer is usually a row per metric, so a page of 200 rows
+      // fills from about 50 of them.
+      const chunk = Math.max(1, Math.ceil((page.limit + 1) / 4));
+      for (let done = false; !done && rows.length <= page.limit;) {
+        let ids: string[];
+        if (query.customerId !== undefined) {
+          ids = from.customer <= query.customerId ? [query.customerId] : [];
+          done = true;
+        } else {
+          // The next customers with events in the range, one index probe each (a loose index
+          // scan of usage_events_customer): DISTINCT over the range would read every event in it.
+          const probe = `(select min(e.customer_id) from usage_events e
+                           where e.organization_id = ? and e.ts >= ? and e.ts < ? and e.customer_id`;
+          const { rows: customers } = await trx.raw<{ rows: Array<{ customer_id: string }> }>(
+            `with recursive next(customer_id, n) as (
+               select ${probe} ${from.inclusive ? '>=' : '>'} ?), 1
+               union all
+               select ${probe} > next.customer_id), next.n + 1 from next
+                where next.customer_id is not null and next.n < ?
+             )
+             select customer_id from next where customer_id is not null`,
+            [...range, from.customer, ...range, chunk],
+          );
+          ids = customers.map((c) => c.customer_id);
+          done = ids.length < chunk;
+          if (ids.length > 0) from = { customer: ids[ids.length - 1]!, inclusive: false };
+        }
+        if (ids.length === 0) break;
         const { rows: grouped } = await trx.raw<{ rows: UnbilledRow[] }>(
-          `with periods as (${PERIODS.replaceAll(':org', '?')}),
+          `with periods as (select * from (${PERIODS.replaceAll(':org', '?')}) p where p.customer_id = any(?::text[])),
            classified as (
              select e.customer_id, e.metric, e.amount, e.ts, e.event_id,
                     case when m.key is null then 'METRIC_UNKNOWN'
@@ -460,11 +475,9 @@ export async function unbilledUsage(
             where reason is not null ${after ? 'and (customer_id, metric, reason) > (?, ?, ?)' : ''}
             group by customer_id, metric, reason
             order by customer_id, metric, reason`,
-          [org, org, ...range, ids, ...(after ?? [])],
+          [org, org, ids, ...range, ids, ...(after ?? [])],
         );
         rows.push(...grouped);
-        if (customers.length < chunk) break;
-        from = { customer: ids[ids.length - 1]!, inclusive: false };
       }
       const result = toPage(rows, page.limit, (r) => [r.customer_id, r.metric, r.reason]);
       return {
