@@ -23,7 +23,7 @@ let a: Aggregation;
 let b: Billing;
 beforeAll(async () => {
   g = await startIngestion();
-  s = await startSubscription({ usageTopic: g.usageTopic });
+  s = await startSubscription({ config: { usageTopic: g.usageTopic } });
   a = await startAggregation({
     topics: {
       usage: g.usageTopic,

@@ -1,5 +1,6 @@
 // The subscription service's own settings (the common ones are parsed by the runtime).
-import { bool, ConfigError, loadConfig, num } from '@usageflow/config';
+import { bool, ConfigError, loadConfig, num, str } from '@usageflow/config';
+import { TOPICS } from '@usageflow/contracts';
 
 const spec = {
   PERIOD_GRACE_SECONDS: num({
@@ -7,6 +8,10 @@ const spec = {
     desc: 'how long after a period ends late usage is still counted in it, before the period closes',
   }),
   PERIOD_CLOSER_INTERVAL_SECONDS: num({ default: 15, desc: 'how often the closer looks for due periods' }),
+  SUBSCRIPTION_USAGE_TOPIC: str({
+    default: TOPICS.usageEvents,
+    desc: "the usage topic whose high-water marks a closing records (the gateway's and aggregation's)",
+  }),
   ONE_LIVE_SUBSCRIPTION_PER_PLAN: bool({
     default: true,
     desc: 'refuse a second live subscription of a customer to the same plan (ALREADY_SUBSCRIBED)',
@@ -21,6 +26,8 @@ export interface SubscriptionSettings {
   closerIntervalMs: number;
   /** At most one live (not CANCELLED) subscription per customer per plan code. */
   oneLivePerPlan: boolean;
+  /** The usage topic whose high-water marks a closing records. */
+  usageTopic: string;
 }
 
 /** The defaults, for tests and in-process wiring. */
@@ -28,6 +35,7 @@ export const DEFAULT_SUBSCRIPTION_SETTINGS: SubscriptionSettings = {
   graceMs: 3_600_000,
   closerIntervalMs: 15_000,
   oneLivePerPlan: true,
+  usageTopic: TOPICS.usageEvents,
 };
 
 /** Parses and checks the subscription settings. */
@@ -42,5 +50,6 @@ export function subscriptionConfig(env: Record<string, string | undefined>): Sub
     graceMs: c.PERIOD_GRACE_SECONDS * 1000,
     closerIntervalMs: c.PERIOD_CLOSER_INTERVAL_SECONDS * 1000,
     oneLivePerPlan: c.ONE_LIVE_SUBSCRIPTION_PER_PLAN,
+    usageTopic: c.SUBSCRIPTION_USAGE_TOPIC,
   };
 }

@@ -1,7 +1,7 @@
 // The subscription service's parts, built from the shared adapters: used by main.ts and by the
 // integration tests, which run the same wiring in-process.
 import { serviceAuth } from '@usageflow/auth';
-import { TOPICS, type HighWaterMark } from '@usageflow/contracts';
+import type { HighWaterMark } from '@usageflow/contracts';
 import type { Knex } from '@usageflow/db';
 import { highWaterMarks, type EventProducer, type Kafka } from '@usageflow/kafka';
 import type { Logger } from '@usageflow/telemetry';
@@ -26,20 +26,19 @@ export interface SubscriptionDeps {
   periodCloser?: boolean;
   /** Where invoice.failed is read from (tests give each run a topic of its own); false skips it. */
   invoiceFailed?: false | { topic?: string; groupId?: string };
-  /** The usage topic whose high-water marks a closing records (an end-to-end test's own). */
-  usageTopic?: string;
 }
 
 type Worker = { name: string; start(): Promise<void> | void; stop(): Promise<void> };
 
 /** Builds the subscription service's routes and workers. */
 export function buildSubscription(deps: SubscriptionDeps) {
+  const settings = deps.config ?? DEFAULT_SUBSCRIPTION_SETTINGS;
   const ctx: SubscriptionContext = {
     db: deps.db,
     logger: deps.logger,
     clock: deps.clock ?? (() => new Date()),
-    settings: deps.config ?? DEFAULT_SUBSCRIPTION_SETTINGS,
-    usageHighWaterMarks: () => usageMarks(deps.kafka, deps.usageTopic ?? TOPICS.usageEvents),
+    settings,
+    usageHighWaterMarks: () => usageMarks(deps.kafka, settings.usageTopic),
   };
   const workers: Worker[] = [];
   const auth = serviceAuth({ service: 'subscription', ...deps, clock: ctx.clock });

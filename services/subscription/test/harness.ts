@@ -24,9 +24,7 @@ export type Subscription = Awaited<ReturnType<typeof startSubscription>>;
  * Starts the service with its own schema and a seeded identity projection. The real-time closer
  * does not tick: tests sweep with `ctx`; invoice.failed is read from a topic of the run's own.
  */
-export async function startSubscription(
-  options: { config?: Partial<SubscriptionSettings>; clock?: () => Date; usageTopic?: string } = {},
-) {
+export async function startSubscription(options: { config?: Partial<SubscriptionSettings>; clock?: () => Date } = {}) {
   const logger = testLogger('subscription');
   const { db, schema, drop } = await testDatabase('subscription');
   await migrate(db, schema, [
@@ -49,7 +47,6 @@ export async function startSubscription(
     identityProjection: false,
     periodCloser: false,
     invoiceFailed: { topic: invoicesTopic, groupId: uniqueName('subscription-invoice-failed') },
-    usageTopic: options.usageTopic,
   });
   for (const worker of service.workers) await worker.start();
   const relay = new OutboxRelay({ db, kafka, producer, logger, idleMs: 50 });
