@@ -231,9 +231,20 @@ export async function reconciliation(
       const counts = await countsOf(trx, org, rows);
       const late = await lateRecordsOf(trx, rows);
       const subscriptions = [...new Set(rows.map((r) => r.subscription_id))];
+      // Only the invoices the page names: its periods' own, and those that billed their late records.
       const invoiceRows = await trx('invoices')
-        .whereIn('subscription_id', subscriptions)
-        .andWhere({ organization_id: org })
+        .where({ organization_id: org })
+        .andWhere((q) =>
+          q
+            .whereIn(
+              ['subscription_id', 'period_start'],
+              rows.map((r) => [r.subscription_id, iso(r.period_start)]),
+            )
+            .orWhereIn(
+              'id',
+              late.flatMap((l) => (l.invoice_id ? [l.invoice_id] : [])),
+            ),
+        )
         .select();
       const invoices = new Map(invoiceRows.map((i) => [i.id as string, invoiceFacts(i)]));
       const invoiceOfPeriod = new Map(invoiceRows.map((i) => [`${i.subscription_id}|${iso(i.period_start)}`, i.id]));
@@ -450,7 +461,7 @@ export async function unbilledUsage(
         }
         if (ids.length === 0) break;
         const { rows: grouped } = await trx.raw<{ rows: UnbilledRow[] }>(
-          `with periods as (select * from (${PERIODS.replaceAll(':org', '?')}) p where p.customer_id = any(?::text[])),
+          `with periods as (select * from (${PERIODS}) p where p.customer_id = any(cast(:ids as text[]))),
            classified as (
              select e.customer_id, e.metric, e.amount, e.ts, e.event_id,
                     case when m.key is null then 'METRIC_UNKNOWN'
@@ -466,16 +477,24 @@ export async function unbilledUsage(
                     end as reason
                from usage_events e
                left join metrics m on m.organization_id = e.organization_id and m.key = e.metric
-              where e.organization_id = ? and e.ts >= ? and e.ts < ? and e.customer_id = any(?::text[])
+              where e.organization_id = :org and e.ts >= :from and e.ts < :to
+                and e.customer_id = any(cast(:ids as text[]))
            )
            select customer_id, metric, reason, count(*) as event_count, sum(amount)::text as amount,
                   min(ts) as first_ts, max(ts) as last_ts,
                   (array_agg(event_id order by ts, event_id))[1:5] as sample
              from classified
-            where reason is not null ${after ? 'and (customer_id, metric, reason) > (?, ?, ?)' : ''}
+            where reason is not null
+              ${after ? 'and (customer_id, metric, reason) > (:afterCustomer, :afterMetric, :afterReason)' : ''}
             group by customer_id, metric, reason
             order by customer_id, metric, reason`,
-          [org, org, ids, ...range, ids, ...(after ?? [])],
+          {
+            org,
+            from: query.from!,
+            to: query.to!,
+            ids,
+            ...(after ? { afterCustomer: after[0], afterMetric: after[1], afterReason: after[2] } : {}),
+          },
         );
         rows.push(...grouped);
       }
