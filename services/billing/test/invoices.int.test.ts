@@ -7,6 +7,7 @@ import { BILLING_ROUTES } from '@usageflow/contracts';
 import { waitFor } from '@usageflow/testkit';
 import { randomUUID } from 'node:crypto';
 import { APRIL, lateOf, MARCH, PRO_V1, startBilling, subscriptionCreated, summaryOf, type Billing } from './harness';
+import { BASE_LINE, USAGE_LINE } from './reference-invoice';
 
 let b: Billing;
 beforeAll(async () => {
@@ -72,21 +73,8 @@ describe('invoice generation', () => {
       currency: 'USD',
       amountCents: 12000,
       amount: 120,
-      lines: [
-        { kind: 'base', description: 'Pro (monthly)', preciseAmount: '100.00', amountCents: 10000, amount: 100 },
-        {
-          kind: 'usage',
-          description: 'API calls',
-          metricKey: 'API_CALL',
-          quantity: '12000',
-          includedUnits: '10000',
-          billableUnits: '2000',
-          unitPrice: '0.01',
-          preciseAmount: '20.00',
-          amountCents: 2000,
-          amount: 20,
-        },
-      ],
+      // the reference invoice's lines as the event carries them (no position, no source)
+      lines: [BASE_LINE, USAGE_LINE].map(({ position: _position, source: _source, ...line }) => line),
     });
     expect(created[0]!.producer).toBe('billing');
     // The other summary was consumed and skipped: still one invoice, the first summary's.
