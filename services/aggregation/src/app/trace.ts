@@ -97,7 +97,7 @@ async function periodFacts(
   trx: Knex,
   ctx: AggregationContext,
   org: string,
-  event: EventRow,
+  event: EventRow & { key: string },
   period: PeriodRow,
   metricDefined: boolean,
 ): Promise<PeriodFacts> {
@@ -105,7 +105,7 @@ async function periodFacts(
     .where({ organization_id: org, code: period.plan_code, version: period.plan_version })
     .first('metric_keys')) as { metric_keys: string[] } | undefined;
   const late = (await trx('late_events')
-    .where({ key: eventKey(org, event.event_id), subscription_id: period.subscription_id })
+    .where({ key: event.key, subscription_id: period.subscription_id })
     .first('late_event_id', 'sequence', 'quantity', 'detected_at')) as
     | { late_event_id: string; sequence: string | null; quantity: string | null; detected_at: TimestampValue }
     | undefined;
@@ -225,7 +225,9 @@ export async function traceEvent(
       ).rows as PeriodRow[];
       const subscriptions = [];
       for (const period of periods)
-        subscriptions.push(traceInSubscription(await periodFacts(trx, ctx, org, event, period, metricDefined)));
+        subscriptions.push(
+          traceInSubscription(await periodFacts(trx, ctx, org, { ...event, key }, period, metricDefined)),
+        );
       const timestamp = iso(event.ts);
       const hour = hourOf(Date.parse(timestamp));
       return {
